@@ -6,14 +6,14 @@
 __all__ = ['one_hot_mask', 'LabelPyramid', 'resize_seg', 'parse_norm', 'param_free_norm', 'maybe_spectral', 'SPADE',
            'SPADEResnetBlock']
 
-# %% ../nbs/04_layers.ipynb #1b3cbd7c
+# %% ../nbs/04_layers.ipynb #2e90c7a6
 import re
 import torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
 from torch import Tensor
 from torch.nn.utils import spectral_norm
 
-# %% ../nbs/04_layers.ipynb #5321a14b
+# %% ../nbs/04_layers.ipynb #25f2518e
 def one_hot_mask(mask:Tensor, n_labels:int, dtype=torch.float32) -> Tensor:
     "Integer label map (B,H,W) or (B,1,H,W) -> one-hot float (B,n_labels,H,W) on the mask's device."
     mask = mask.as_subclass(Tensor)   # fastai's TensorMask would otherwise propagate into the one-hot
@@ -32,7 +32,7 @@ def one_hot_mask(mask:Tensor, n_labels:int, dtype=torch.float32) -> Tensor:
     out = torch.zeros(mask.shape[0], n_labels, *mask.shape[1:], dtype=dtype, device=mask.device)
     return out.scatter_(1, mask.unsqueeze(1), 1.)
 
-# %% ../nbs/04_layers.ipynb #64e5ccc4
+# %% ../nbs/04_layers.ipynb #38c4a4b5
 class LabelPyramid:
     "A one-hot label map with its nearest-neighbour resizes cached per (h, w), for one forward pass."
     def __init__(self, seg:Tensor): self.seg, self.cache = seg, {tuple(seg.shape[-2:]): seg}
@@ -47,7 +47,7 @@ def resize_seg(seg, size) -> Tensor:
     if isinstance(seg, LabelPyramid): return seg.at(size)
     return seg if tuple(seg.shape[-2:]) == tuple(size) else F.interpolate(seg, size=tuple(size), mode='nearest')
 
-# %% ../nbs/04_layers.ipynb #6b5c0159
+# %% ../nbs/04_layers.ipynb #fb5f4ad9
 _SPADE_RE = re.compile(r'^(spectral)?spade(syncbatch|batch|instance)(\d+)x(\d+)$')
 _PLAIN_RE = re.compile(r'^(spectral)?(syncbatch|sync_batch|batch|instance|none)?$')
 _SPADE_FORMS = "'[spectral]spade{syncbatch|batch|instance}{k}x{k}' (e.g. 'spectralspadesyncbatch3x3')"
@@ -66,7 +66,7 @@ def parse_norm(config:str, spade:bool=True) -> dict:
     norm = (m.group(2) or 'none').replace('sync_batch', 'syncbatch')
     return dict(spectral=bool(m.group(1)), norm=norm)
 
-# %% ../nbs/04_layers.ipynb #b085a367
+# %% ../nbs/04_layers.ipynb #a66b7360
 def param_free_norm(norm:str, nc:int, affine:bool=False) -> nn.Module:
     "Normalisation layer named by `norm` (instance, batch, syncbatch or none)."
     if norm == 'instance': return nn.InstanceNorm2d(nc, affine=affine)
@@ -81,7 +81,7 @@ def maybe_spectral(layer:nn.Module, spectral:bool) -> nn.Module:
     "`layer` with spectral norm on its weight if `spectral` (learnable `weight_orig`, buffers `weight_u`, `weight_v`)."
     return spectral_norm(layer) if spectral else layer
 
-# %% ../nbs/04_layers.ipynb #a8d2220a
+# %% ../nbs/04_layers.ipynb #3c623b0c
 class SPADE(nn.Module):
     "Spatially-adaptive normalisation: `norm(x) * (1 + gamma(seg)) + beta(seg)`."
     def __init__(self, norm_nc:int, label_nc:int, config:str='spadesyncbatch3x3', nhidden:int=128):
@@ -100,7 +100,7 @@ class SPADE(nn.Module):
         gamma, beta = self.mlp_gamma_beta(actv).chunk(2, dim=1)
         return torch.addcmul(beta, normalized, 1 + gamma)
 
-# %% ../nbs/04_layers.ipynb #99bcd706
+# %% ../nbs/04_layers.ipynb #91b4d4d2
 class SPADEResnetBlock(nn.Module):
     "Residual block of SPADE -> LeakyReLU -> conv, with a learned shortcut when `fin != fout`."
     def __init__(self, fin:int, fout:int, label_nc:int, norm_G:str='spectralspadesyncbatch3x3'):

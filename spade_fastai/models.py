@@ -7,7 +7,7 @@ __all__ = ['UPSAMPLING_LAYERS', 'INIT_TYPES', 'SN_INITS', 'PARITY', 'as_hw', 'la
            'norm_conv', 'ConvEncoder', 'NLayerDiscriminator', 'MultiscaleDiscriminator', 'split_pred', 'init_weights',
            'count_params', 'spade_networks', 'convert_reference_state_dict', 'summary_counts', 'spade_summary']
 
-# %% ../nbs/05_models.ipynb #7185680e
+# %% ../nbs/05_models.ipynb #341e8b47
 import sys, json, math, contextlib
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
@@ -15,7 +15,7 @@ from .cli import parse_cli
 from .layers import (one_hot_mask, LabelPyramid, SPADE, SPADEResnetBlock, parse_norm,
                                  param_free_norm, maybe_spectral)
 
-# %% ../nbs/05_models.ipynb #0df3447d
+# %% ../nbs/05_models.ipynb #5c118fd8
 UPSAMPLING_LAYERS = dict(normal=5, more=6, most=7)
 
 def as_hw(size) -> tuple:
@@ -43,7 +43,7 @@ def latent_grid(size, num_upsampling_layers:str='normal') -> tuple:
                          f"multiples of 2**{int(math.log2(n))}={n} (e.g. {ok(h)}x{ok(w)}), or use fewer upsampling layers")
     return sh, sw
 
-# %% ../nbs/05_models.ipynb #4fcdf177
+# %% ../nbs/05_models.ipynb #7f3a9858
 def seg_input(mask:Tensor, n_labels:int, dtype=torch.float32) -> Tensor:
     "A label map as the networks take it: integer (B,H,W) -> one-hot, one-hot float (B,n_labels,H,W) checked."
     if mask.is_floating_point():
@@ -53,7 +53,7 @@ def seg_input(mask:Tensor, n_labels:int, dtype=torch.float32) -> Tensor:
         return mask.as_subclass(Tensor).to(dtype)
     return one_hot_mask(mask, n_labels, dtype=dtype)
 
-# %% ../nbs/05_models.ipynb #9f35b491
+# %% ../nbs/05_models.ipynb #6681ff06
 class SPADEGenerator(nn.Module):
     "SPADE generator: label map (and optional style code `z`) -> image in [-1, 1]."
     def __init__(self, n_labels:int, size=256, ngf:int=64, num_upsampling_layers:str='normal', use_vae:bool=False,
@@ -100,7 +100,7 @@ class SPADEGenerator(nn.Module):
             x = getattr(self, name)(self.up(x), pyr)
         return torch.tanh(self.conv_img(F.leaky_relu(x, 0.2)))
 
-# %% ../nbs/05_models.ipynb #e44f383f
+# %% ../nbs/05_models.ipynb #dab5232c
 def norm_conv(conv:nn.Conv2d, norm:str) -> nn.Module:
     "`conv` with the reference's non-SPADE norm string applied: spectral norm, then a norm layer (conv bias dropped)."
     cfg = parse_norm(norm, spade=False)
@@ -111,7 +111,7 @@ def norm_conv(conv:nn.Conv2d, norm:str) -> nn.Module:
     if cfg['norm'] == 'none': return conv
     return nn.Sequential(conv, param_free_norm(cfg['norm'], conv.out_channels, affine=cfg['norm'] != 'instance'))
 
-# %% ../nbs/05_models.ipynb #009f8d98
+# %% ../nbs/05_models.ipynb #af4177e0
 class ConvEncoder(nn.Module):
     "Style encoder: image (B,3,H,W) in [-1,1] -> (mu, logvar), each (B,z_dim)."
     def __init__(self, ngf:int=64, z_dim:int=256, norm_E:str='spectralinstance', input_size:int=256):
@@ -132,7 +132,7 @@ class ConvEncoder(nn.Module):
         x = x.flatten(1)
         return self.fc_mu(x), self.fc_var(x)
 
-# %% ../nbs/05_models.ipynb #158b1738
+# %% ../nbs/05_models.ipynb #45736cec
 class NLayerDiscriminator(nn.Module):
     "PatchGAN discriminator returning [feat_1, ..., feat_k, logits]."
     def __init__(self, input_nc:int, ndf:int=64, n_layers_D:int=4, norm_D:str='spectralinstance'):
@@ -153,7 +153,7 @@ class NLayerDiscriminator(nn.Module):
         for m in self.children(): x = m(x); res.append(x)
         return res
 
-# %% ../nbs/05_models.ipynb #6652ba12
+# %% ../nbs/05_models.ipynb #81ca73b2
 class MultiscaleDiscriminator(nn.Module):
     "`num_D` PatchGAN discriminators on [one-hot labels, image] at halving scales."
     def __init__(self, n_labels:int, ndf:int=64, num_D:int=2, n_layers_D:int=4, norm_D:str='spectralinstance', img_nc:int=3):
@@ -186,7 +186,7 @@ def split_pred(pred:list, n:int):
     "Split a discriminator output over a batch [a; b] into the outputs for its first `n` items and the rest."
     return [[f[:n] for f in p] for p in pred], [[f[n:] for f in p] for p in pred]
 
-# %% ../nbs/05_models.ipynb #b9def3bf
+# %% ../nbs/05_models.ipynb #88769fc3
 def _weight(m:nn.Module):
     "The learnable weight of `m` (the original weight under spectral norm)."
     return getattr(m, 'weight_orig', None) if hasattr(m, 'weight_orig') else getattr(m, 'weight', None)
@@ -220,7 +220,7 @@ def init_weights(module:nn.Module, init_type:str='xavier', gain:float=0.02, sn_i
                 for h in m.mlp_gamma_beta.weight.chunk(2, 0): _init_tensor(h, init_type, gain)
     return module
 
-# %% ../nbs/05_models.ipynb #34e71adc
+# %% ../nbs/05_models.ipynb #b6503aa5
 def count_params(module:nn.Module) -> int:
     "Number of parameters of `module` (spectral norm's u, v are buffers and are not counted)."
     return sum(p.numel() for p in module.parameters()) if module is not None else 0
@@ -249,7 +249,7 @@ def spade_networks(n_labels:int, size=256, ngf:int=64, ndf:int=64, num_upsamplin
         if net is not None: net.net_options = opts
     return dict(G=G, D=D, E=E, options=opts, net_options=opts)
 
-# %% ../nbs/05_models.ipynb #5d486100
+# %% ../nbs/05_models.ipynb #2ce1a8a2
 PARITY = [  # (label channels, size, ngf=ndf, num_upsampling_layers, use_vae) -> (G, D, E) of the reference implementation
     ((8, 256, 64, 'normal', False), (92_209_347, 5_544_066, None)),
     ((151, 256, 64, 'normal', False), (96_492_483, 5_836_930, None)),
@@ -259,7 +259,7 @@ PARITY = [  # (label channels, size, ngf=ndf, num_upsampling_layers, use_vae) ->
     ((8, 64, 16, 'normal', False), (10_668_531, 353_826, None)),
     ((8, 128, 32, 'normal', False), (29_508_835, 1_395_778, None))]
 
-# %% ../nbs/05_models.ipynb #c424ac08
+# %% ../nbs/05_models.ipynb #3c1f869e
 def convert_reference_state_dict(sd:dict) -> dict:
     "A reference-implementation state dict with SPADE's `mlp_gamma`/`mlp_beta` stacked into `mlp_gamma_beta`."
     out = {}
@@ -272,7 +272,7 @@ def convert_reference_state_dict(sd:dict) -> dict:
         else: out[k] = v
     return out
 
-# %% ../nbs/05_models.ipynb #b7c82b33
+# %% ../nbs/05_models.ipynb #4d16ab38
 def summary_counts(n_classes:int=None, # (required) Label channels (one-hot width, a don't-care channel included)
                    size:str='256', # Image size: N or HxW (height first)
                    ngf:int=64, # Generator width
