@@ -54,9 +54,9 @@ class SpadeGAN(GANModule):
             self.kl_stats = (mu, logvar)
         return self.generator(mask, z)
 
-    def discriminate(self, mask:Tensor, fake:Tensor, real:Tensor) -> tuple:
-        "Critic output `(fake_preds, real_preds)` from one pass over the batch `[fake; real]`."
-        return self.critic.fake_and_real(mask, fake, real)
+    def discriminate(self, mask:Tensor, fake:Tensor, real:Tensor, real_grad:bool=True) -> tuple:
+        "Critic output `(fake_preds, real_preds)`; `real_grad=False` keeps no graph for the real half (G step)."
+        return self.critic.fake_and_real(mask, fake, real, real_grad=real_grad)
 
     def forward(self, *args):
         args = [_plain(a) for a in args]
@@ -99,7 +99,7 @@ class SpadeGANLoss(GANModule):
 
     def generator(self, fake:Tensor, real:Tensor, mask:Tensor) -> Tensor:
         "Generator loss of `fake` against `real` for `mask`."
-        fake_preds, real_preds = self.gan_model.discriminate(mask, fake, real)
+        fake_preds, real_preds = self.gan_model.discriminate(mask, fake, real, real_grad=False)
         t = dict(G_hinge=hinge_g_loss(fake_preds))
         if 'G_feat' in self.gen_terms: t['G_feat'] = feature_matching_loss(fake_preds, real_preds, self.lambda_feat)
         if 'G_vgg' in self.gen_terms: t['G_vgg'] = self.vgg(fake.float(), real.float()) * self.lambda_vgg

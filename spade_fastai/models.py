@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['UPSAMPLING_LAYERS', 'INIT_TYPES', 'SN_INITS', 'PARITY', 'as_hw', 'latent_grid', 'seg_input', 'SPADEGenerator',
-           'norm_conv', 'ConvEncoder', 'NLayerDiscriminator', 'MultiscaleDiscriminator', 'split_pred', 'init_weights',
-           'count_params', 'spade_networks', 'convert_reference_state_dict', 'summary_counts', 'spade_summary']
+           'norm_conv', 'ConvEncoder', 'NLayerDiscriminator', 'MultiscaleDiscriminator', 'no_power_iteration',
+           'split_pred', 'init_weights', 'count_params', 'spade_networks', 'convert_reference_state_dict',
+           'summary_counts', 'spade_summary']
 
 # %% ../nbs/05_models.ipynb #341e8b47
 import sys, json, math, contextlib
@@ -177,10 +178,30 @@ class MultiscaleDiscriminator(nn.Module):
             if i < self.num_D - 1: x = self.downsample(x)
         return res
 
-    def fake_and_real(self, mask:Tensor, fake:Tensor, real:Tensor):
-        "Run fake and real through D in one batch (one-hot made once); return (pred_fake, pred_real)."
-        pred = self(mask, torch.cat([fake.as_subclass(Tensor), real.as_subclass(Tensor)], dim=0))
-        return split_pred(pred, fake.shape[0])
+    def fake_and_real(self, mask:Tensor, fake:Tensor, real:Tensor, real_grad:bool=True):
+        """(pred_fake, pred_real). `real_grad=True`: one pass over the batch [fake; real]. `real_grad=False` (the
+        G step, whose loss only reads the real features as targets): the fake half with gradients, then the real half
+        under `no_grad` with the spectral-norm weights that pass just computed: the same numbers, no backward over
+        the real half and none of its activations kept. Batch-norm critics always take the joint pass."""
+        fake, real = fake.as_subclass(Tensor), real.as_subclass(Tensor)
+        if real_grad or self.has_batch_norm:
+            return split_pred(self(mask, torch.cat([fake, real], dim=0)), fake.shape[0])
+        pred_fake = self(mask, fake)
+        with torch.no_grad(), no_power_iteration(self): pred_real = self(mask, real)
+        return pred_fake, pred_real
+
+    @property
+    def has_batch_norm(self) -> bool: return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.modules())
+
+@contextlib.contextmanager
+def no_power_iteration(module:nn.Module):
+    """Spectral-norm layers of `module` reuse their stored `u`, `v` (as in eval mode) inside the block: a second
+    pass sees the same normalised weights as the first instead of taking another power-iteration step."""
+    sn = [m for m in module.modules() if hasattr(m, 'weight_u') and m.training]
+    for m in sn: m.training = False
+    try: yield
+    finally:
+        for m in sn: m.training = True
 
 def split_pred(pred:list, n:int):
     "Split a discriminator output over a batch [a; b] into the outputs for its first `n` items and the rest."
