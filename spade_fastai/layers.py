@@ -71,17 +71,19 @@ def parse_norm(config:str, spade:bool=True) -> dict:
 class SNWeight(torch.autograd.Function):
     "`w / sigma` with `sigma = u . (W v)` (u, v constants), and the closed-form gradient with respect to `w`."
     @staticmethod
-    def forward(ctx, w:Tensor, u:Tensor, v:Tensor) -> Tensor:
+    def forward(ctx, w:Tensor, u:Tensor, v:Tensor, dtype:torch.dtype=None) -> Tensor:
         sigma = torch.dot(u, torch.mv(w.reshape(w.shape[0], -1), v))   # the same ops as torch's spectral_norm
         ctx.save_for_backward(w, u, v, sigma)
-        return w / sigma
+        out = w / sigma
+        return out if dtype is None else out.to(dtype)
 
     @staticmethod
     def backward(ctx, g:Tensor):
         w, u, v, sigma = ctx.saved_tensors
+        g = g.to(w.dtype)
         s = torch.dot(g.reshape(-1), w.reshape(-1))
         gw = torch.addr(g.reshape(g.shape[0], -1), u, v, beta=1 / sigma, alpha=-s / sigma ** 2)
-        return gw.view(w.shape), None, None
+        return gw.view(w.shape), None, None, None
 
 class LeanSpectralNorm(SpectralNorm):
     "PyTorch's spectral-norm hook (same power iteration and buffers) whose weight goes through `SNWeight`."
@@ -96,7 +98,12 @@ class LeanSpectralNorm(SpectralNorm):
                     u = F.normalize(torch.mv(weight_mat, v), dim=0, eps=self.eps, out=u)
                 if self.n_power_iterations > 0:
                     u, v = u.clone(memory_format=torch.contiguous_format), v.clone(memory_format=torch.contiguous_format)
-        return SNWeight.apply(weight, u, v)
+        return SNWeight.apply(weight, u, v, _autocast_dtype(weight))
+
+def _autocast_dtype(t:Tensor):
+    "The autocast dtype for `t`'s device when autocast is on (the convolution would cast the weight to it), else None."
+    dev = t.device.type
+    return torch.get_autocast_dtype(dev) if torch.is_autocast_enabled(dev) and t.is_floating_point() else None
 
 def lean_spectral_norm(layer:nn.Module, name:str='weight') -> nn.Module:
     "`torch.nn.utils.spectral_norm(layer)` with its hook switched to `LeanSpectralNorm`."

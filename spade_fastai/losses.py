@@ -139,7 +139,7 @@ class VGG19Loss(nn.Module):
     def features(self, x:torch.Tensor) -> list:
         "VGG19 features of `x` at the 5 slice ends."
         if 'slices' not in self._modules: self.slices = vgg19_slices(self.weights).to(x.device)
-        out = []
+        x, out = x.to(next(self.slices.parameters()).dtype), []   # the weights' dtype (bf16 when a bf16 fit stored them so)
         for s in self.slices: x = s(x); out.append(x)
         return out
 
