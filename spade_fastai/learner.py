@@ -461,8 +461,9 @@ def _as_style(style) -> Tensor:
     return s[None] if s.dim() == 3 else s
 
 # %% ../nbs/07_learner.ipynb #4d6ba014
-def generate(learn_or_G, masks, style=None, seed:int=None) -> Tensor:
-    "Images (B,3,H,W) in [-1,1], on the CPU, for `masks`; style from `style` images via the encoder, else random (`seed`)."
+def generate(learn_or_G, masks, style=None, seed:int=None, amp:str=None) -> Tensor:
+    """Images (B,3,H,W) in [-1,1], float32 on the CPU, for `masks`; style from `style` images via the encoder, else
+    random (`seed`). `amp='bf16'` (or 'fp16' on a GPU) runs G under autocast: faster, changes the maths."""
     model = _gan_model(learn_or_G)
     G, E = model.generator, model.encoder
     cm = learn_or_G.classmap if isinstance(learn_or_G, SpadeGANLearner) else getattr(model, 'classmap', None)
@@ -470,7 +471,9 @@ def generate(learn_or_G, masks, style=None, seed:int=None) -> Tensor:
     dev = next(G.parameters()).device
     m = m.to(dev)
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
-    with _eval_mode(G, E), torch.no_grad():
+    if amp not in (None, 'bf16', 'fp16'): raise ValueError(f"amp={amp!r}; use 'bf16', 'fp16' or None")
+    autocast = torch.autocast(dev.type, dtype=torch.bfloat16 if amp == 'bf16' else torch.float16) if amp else contextlib.nullcontext()
+    with _eval_mode(G, E), torch.no_grad(), autocast:
         z = None
         if style is not None:
             if E is None: raise ValueError("this model has no style encoder (built with use_vae=False): generate without `style`")

@@ -19,8 +19,8 @@ from .io import save_spade, load_spade, SpadeCheckpoint, NaNGuard, NonFiniteLoss
 
 # %% auto #0
 __all__ = ['SAMPLE_DEMO', 'DATA_DEFAULTS', 'LABEL_EXTS', 'train_settings', 'write_losses_csv', 'save_figure', 'save_batch',
-           'save_results', 'spade_train', 'mask_files', 'load_generator', 'encode_masks', 'to_uint8', 'preview',
-           'spade_generate']
+           'save_results', 'cpu_has_native_bf16', 'spade_train', 'mask_files', 'load_generator', 'encode_masks',
+           'to_uint8', 'preview', 'spade_generate']
 
 # %% ../nbs/09_train.ipynb #98c5eb40
 SAMPLE_DEMO = dict(size=32, ngf=16, ndf=16, epochs=20, bs=8, lr_g=2e-4, lr_d=4e-4)
@@ -66,12 +66,17 @@ def save_results(learn, path, max_n=6) -> Path:
     return save_figure(plt.gcf(), path)
 
 # %% ../nbs/09_train.ipynb #743845f2
+def cpu_has_native_bf16() -> bool:
+    "Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX); elsewhere bf16 is emulated, slower than float32"
+    return any(getattr(torch.cpu, f, lambda: False)() for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
+
 def _amp_dtype(amp:bool):
-    "'bf16' where the GPU supports it, else 'fp16'; None without `amp` or without a GPU"
+    "`--amp`: 'bf16' on GPUs that support it and on CPUs with native bf16, 'fp16' on other GPUs; None without `amp`"
     if not amp: return None
-    if not torch.cuda.is_available():
-        print("--amp is a GPU option: training in float32 on the CPU"); return None
-    return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
+    if torch.cuda.is_available(): return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
+    if cpu_has_native_bf16(): print("--amp on the CPU: bf16 autocast (AVX512-BF16/AMX)"); return 'bf16'
+    print("--amp: this CPU has no native bf16 (AVX512-BF16 or AMX), so bf16 would be slower than float32: running in float32")
+    return None
 
 def _describe(data, out, s, n_chips) -> str:
     src = f"the built-in SYNTHETIC sample ({n_chips} chips)" if data is None else f"{data} ({n_chips} chips)"
@@ -98,8 +103,8 @@ def spade_train(
     out:str=None,             # output folder (default: runs/sample, or runs/<data folder name>)
     seed:int=0,               # random seed (data split, weights, augmentation)
     resume:bool=False,        # continue from <out>/checkpoints/last.pth with its optimiser state
-    amp:bool=False,           # mixed precision on a GPU (bf16 where supported, else fp16 with loss scaling)
-    channels_last:bool=False, # channels_last memory format on a GPU
+    amp:bool=False,           # mixed precision: bf16 on GPUs that support it and on CPUs with AVX512-BF16/AMX, else fp16 on a GPU (changes the maths)
+    channels_last:bool=False, # channels_last memory format (faster with --amp)
     n_sample:int=200,         # number of chips in the built-in sample
     valid_pct:float=0.1,      # share of chips held out for validation / results.png
     num_workers:int=0,        # DataLoader worker processes
@@ -194,16 +199,19 @@ def spade_generate(
     style:str=None,            # style image (needs a model trained with --use-vae)
     seed:int=None,             # random seed for the style code (same seed -> same images)
     bs:int=16,                 # masks per forward pass
+    amp:bool=False,            # bf16 autocast (GPUs, CPUs with AVX512-BF16/AMX; fp16 on older GPUs): faster, changes the maths
+    channels_last:bool=False,  # channels_last memory format (on a CPU, bf16 needs it to be fast)
 ):
     "Generate images from mask files with a trained SPADE model; writes one PNG per mask and preview.png."
     if model is None: raise ValueError("--model is required: the model.safetensors (or learner.pkl) spade_train wrote")
     if not masks: raise ValueError("--masks is required: one or more mask files or folders")
     gan, cm = load_generator(model)
+    if channels_last: gan.to(memory_format=torch.channels_last)
     files = mask_files(masks)
     m = encode_masks(files, cm, gan.generator.size)
-    imgs = []
+    imgs, dtype = [], _amp_dtype(amp)
     for i in range(0, len(m), bs):
-        imgs.append(generate(gan, m[i:i+bs], style=style, seed=None if seed is None else seed + i))
+        imgs.append(generate(gan, m[i:i+bs], style=style, seed=None if seed is None else seed + i, amp=dtype))
     imgs = to_uint8(torch.cat(imgs))
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     written = []
