@@ -218,24 +218,44 @@ class LinearLRDecay(Callback):
 
 # %% ../nbs/07_learner.ipynb #2c82a1fb
 class LeanAdam(torch.optim.Optimizer):
-    "`torch.optim.Adam` (single-tensor algorithm) without the first-moment buffer when beta1 == 0."
-    def __init__(self, params, lr:float=1e-3, betas=(0., 0.999), eps:float=1e-8, weight_decay:float=0.):
+    """`torch.optim.Adam` without the first-moment buffer when beta1 == 0: torch's fused Adam kernel (`fused=True`,
+    the default where torch has it), or its single-tensor algorithm op for op (`fused=False`)."""
+    def __init__(self, params, lr:float=1e-3, betas=(0., 0.999), eps:float=1e-8, weight_decay:float=0., fused:bool=None):
         super().__init__(params, dict(lr=lr, betas=tuple(float(b) for b in betas), eps=eps, weight_decay=weight_decay))
+        self.fused = hasattr(torch, '_fused_adam_') if fused is None else fused
 
     @torch.no_grad()
     def step(self, closure=None):
         "One Adam step for every parameter that has a gradient (`None` gradients are skipped: frozen side)."
         for g in self.param_groups:
             b1, b2 = g['betas']
-            for p in g['params']:
-                if p.grad is not None: self._step_one(p, p.grad, g['lr'], b1, b2, g['eps'], g['weight_decay'])
+            ps = [p for p in g['params'] if p.grad is not None]
+            if self.fused and ps: self._fused_step(ps, g['lr'], b1, b2, g['eps'], g['weight_decay'])
+            else:
+                for p in ps: self._step_one(p, p.grad, g['lr'], b1, b2, g['eps'], g['weight_decay'])
 
-    def _step_one(self, p, grad, lr, b1, b2, eps, wd):
+    def _fused_step(self, ps, lr, b1, b2, eps, wd):
+        "All of a group's parameters in one call per device and dtype; beta1 = 0 passes the gradients as first moments."
+        by_kind = defaultdict(list)
+        for p in ps: by_kind[(p.device, p.dtype)].append(p)
+        for (dev, _), qs in by_kind.items():
+            sts = [self._state(p, b1) for p in qs]
+            for st in sts: st['step'] += 1
+            grads = [p.grad for p in qs]
+            steps = [torch.tensor(float(st['step']), device=dev) for st in sts]   # the kernel reads the counts (+1 done)
+            torch._fused_adam_(qs, grads, [st['exp_avg'] for st in sts] if b1 else grads, [st['exp_avg_sq'] for st in sts],
+                               [], steps, lr=lr, beta1=b1, beta2=b2, weight_decay=wd, eps=eps, amsgrad=False, maximize=False)
+
+    def _state(self, p, b1):
         st = self.state[p]
         if not st:
             st['step'] = 0
             st['exp_avg_sq'] = torch.zeros_like(p, memory_format=torch.preserve_format)
             if b1: st['exp_avg'] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        return st
+
+    def _step_one(self, p, grad, lr, b1, b2, eps, wd):
+        st = self._state(p, b1)
         st['step'] += 1
         t = st['step']
         if wd: grad = grad.add(p, alpha=wd)
