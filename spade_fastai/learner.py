@@ -23,8 +23,9 @@ from .data import SpadePhoto, SpadeMask, SpadeCrop, read_label, read_image
 
 # %% auto #0
 __all__ = ['SpadeGAN', 'spade_splitter', 'SpadeGANLoss', 'SpadeGANTrainer', 'GANTermMetric', 'PairedGANSchedule', 'lr_decay_mult',
-           'LinearLRDecay', 'LeanAdam', 'SpadeOptimWrapper', 'lean_adam', 'SpadeMixedPrecision', 'SpadeChannelsLast',
-           'SpadeGANLearner', 'photo01', 'spade_learner', 'generate', 'gan_loss_history', 'plot_gan_losses']
+           'LinearLRDecay', 'LeanAdam', 'SpadeOptimWrapper', 'lean_adam', 'amp_torch_dtype', 'SpadeMixedPrecision',
+           'SpadeChannelsLast', 'SpadeGANLearner', 'photo01', 'spade_learner', 'generate', 'gan_loss_history',
+           'plot_gan_losses']
 
 # %% ../nbs/07_learner.ipynb #a69c7614
 def _plain(t): return t.as_subclass(Tensor) if isinstance(t, Tensor) else t
@@ -285,17 +286,22 @@ def lean_adam(params, lr=1e-3, mom:float=0., sqr_mom:float=0.999, eps:float=1e-8
     return opt
 
 # %% ../nbs/07_learner.ipynb #ce13cfff
+def amp_torch_dtype(amp:str) -> torch.dtype:
+    "The autocast dtype named by `amp` ('bf16' or 'fp16'); anything else is an error naming the choices."
+    if amp not in ('bf16', 'fp16'): raise ValueError(f"amp={amp!r}; use 'bf16', 'fp16' or None")
+    return torch.bfloat16 if amp == 'bf16' else torch.float16
+
 class SpadeMixedPrecision(Callback):
     "Autocast training for a GAN: bf16 (no scaling), or fp16 with separate gradient scalers for G and D."
     order = 10
     def __init__(self, amp:str='bf16'):
-        if amp not in ('bf16', 'fp16'): raise ValueError(f"amp={amp!r}; use 'bf16', 'fp16' or None")
+        amp_torch_dtype(amp)
         self.amp = amp
 
     def before_fit(self):
         self.dev_type = _device_type(self.dls)
         self.fp16 = self.amp == 'fp16'
-        self.autocast = torch.autocast(self.dev_type, dtype=torch.float16 if self.fp16 else torch.bfloat16)
+        self.autocast = torch.autocast(self.dev_type, dtype=amp_torch_dtype(self.amp))
         self.scalers = {g: torch.amp.GradScaler(self.dev_type, enabled=self.fp16) for g in (True, False)}
         # the frozen VGG: autocast would cast its fp32 weights on every call (and keep the copies for backward);
         # stored in the autocast dtype for the fit, the numbers are the same, with half the memory and no casts
@@ -491,8 +497,7 @@ def generate(learn_or_G, masks, style=None, seed:int=None, amp:str=None) -> Tens
     dev = next(G.parameters()).device
     m = m.to(dev)
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
-    if amp not in (None, 'bf16', 'fp16'): raise ValueError(f"amp={amp!r}; use 'bf16', 'fp16' or None")
-    autocast = torch.autocast(dev.type, dtype=torch.bfloat16 if amp == 'bf16' else torch.float16) if amp else contextlib.nullcontext()
+    autocast = torch.autocast(dev.type, dtype=amp_torch_dtype(amp)) if amp is not None else contextlib.nullcontext()
     with _eval_mode(G, E), torch.no_grad(), autocast:
         z = None
         if style is not None:
