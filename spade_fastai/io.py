@@ -61,8 +61,8 @@ def _plain_state(prefix, module) -> dict:
     "`module`'s state dict as independent, contiguous CPU tensors named `prefix.key`"
     return {f'{prefix}.{k}': v.detach().cpu().clone().contiguous() for k,v in module.state_dict().items()}
 
-def save_spade(path, nets_or_learner, options=None, classmap=None) -> Path:
-    "Save G, D (and E) as safetensors with the network options and class map as JSON metadata"
+def save_spade(path, nets_or_learner, options=None, classmap=None, train_meta=None) -> Path:
+    "Save G, D (and E) as safetensors with the network options, class map and training split (`train_meta`) as JSON metadata"
     path = Path(path)
     if path.suffix != '.safetensors': path = path.with_suffix('.safetensors')
     nets = _nets_from(nets_or_learner)
@@ -74,6 +74,8 @@ def save_spade(path, nets_or_learner, options=None, classmap=None) -> Path:
             'net_options': json.dumps(_options_from(nets_or_learner, options))}
     cm = _classmap_dict(nets_or_learner, classmap)
     if cm is not None: meta['classes'] = json.dumps(cm)
+    train_meta = train_meta if train_meta is not None else getattr(nets_or_learner, 'train_meta', None)
+    if train_meta is not None: meta['train'] = json.dumps(train_meta)   # e.g. the validation split, for spade_eval
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + '.tmp')
     save_file(tensors, str(tmp), metadata=meta)
@@ -82,7 +84,7 @@ def save_spade(path, nets_or_learner, options=None, classmap=None) -> Path:
 
 # %% ../nbs/08_io.ipynb #37d0cb87
 def read_spade_meta(path) -> dict:
-    "The metadata of a `save_spade` file: `net_options`, `classes` (dicts) and `parts`"
+    "The metadata of a `save_spade` file: `net_options`, `classes`, `train` (dicts or None) and `parts`"
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"No weights file at {path}: pass the .safetensors written by save_spade/spade_train")
     with safe_open(str(path), framework='pt') as f: meta = f.metadata() or {}
@@ -91,7 +93,8 @@ def read_spade_meta(path) -> dict:
                          "write it with `save_spade` or `spade_train`")
     return dict(format=meta.get('format'), parts=meta.get('parts', 'G,D').split(','),
                 net_options=json.loads(meta['net_options']),
-                classes=json.loads(meta['classes']) if 'classes' in meta else None)
+                classes=json.loads(meta['classes']) if 'classes' in meta else None,
+                train=json.loads(meta['train']) if 'train' in meta else None)
 
 def _as_classmap(d):
     "A `ClassMap` from its saved dict (None stays None)"

@@ -109,6 +109,9 @@ def spade_train(
     valid_pct:float=0.1,      # share of chips held out for validation / results.png
     num_workers:int=0,        # DataLoader worker processes
     threads:int=None,         # CPU threads for torch (default: torch's, one per core); 1 on a busy machine
+    eval_every:int=0,         # score the model every N epochs on held-out chips (mIoU fraction, domain FID) and keep best_model.safetensors; 0 = off
+    eval_tiles:int=64,        # held-out tiles scored by --eval-every
+    seg_epochs:int=10,        # training epochs of --eval-every's segmenter (cached in DATA/.spade_eval)
 ):
     "Train SPADE on a chip folder (or the built-in sample); write weights, learner, results and loss curves to --out."
     t0 = time.time()
@@ -125,10 +128,13 @@ def spade_train(
     if data is None and s['vgg_weights'] is None:
         print("  sample demo: training WITHOUT the VGG perceptual loss (--no-vgg); pass --vgg-weights imagenet|FILE to use it")
     cbs = [SpadeCheckpoint(out/'checkpoints', resume=resume), NaNGuard()]
+    if eval_every:
+        from spade_fastai.evaluate import eval_callback
+        cbs.append(eval_callback(chips, dls, every=eval_every, n_tiles=eval_tiles, seg_epochs=seg_epochs))
     learn = spade_learner(dls, ngf=s['ngf'], ndf=s['ndf'], use_vae=use_vae, vgg_weights=s['vgg_weights'],
                           beta2=beta2,
                           lr=(s['lr_g'], s['lr_d']), amp=_amp_dtype(amp), channels_last=channels_last, seed=seed, cbs=cbs)
-    learn.path = out
+    learn.path, learn.train_meta = out, dict(valid_pct=valid_pct, seed=seed)   # the split, for spade_eval
     learn.fit(s['epochs'])
     learn.remove_cbs(cbs)   # training-only callbacks stay out of the exported learner
     files = dict(batch=batch_png, model=save_spade(out/'model.safetensors', learn), learner=out/'learner.pkl',
