@@ -130,11 +130,12 @@ def spade_train(
     cbs = [SpadeCheckpoint(out/'checkpoints', resume=resume), NaNGuard()]
     if eval_every:
         from spade_fastai.evaluate import eval_callback
-        cbs.append(eval_callback(chips, dls, every=eval_every, n_tiles=eval_tiles, seg_epochs=seg_epochs))
+        cbs.append(eval_callback(chips, dls, every=eval_every, n_tiles=eval_tiles, seg_epochs=seg_epochs, fallback_dir=out))
     learn = spade_learner(dls, ngf=s['ngf'], ndf=s['ndf'], use_vae=use_vae, vgg_weights=s['vgg_weights'],
                           beta2=beta2,
                           lr=(s['lr_g'], s['lr_d']), amp=_amp_dtype(amp), channels_last=channels_last, seed=seed, cbs=cbs)
-    learn.path, learn.train_meta = out, dict(valid_pct=valid_pct, seed=seed)   # the split, for spade_eval
+    learn.path = out
+    learn.train_meta = dict(valid_pct=valid_pct, seed=seed, n_chips=len(dls.train_ds) + len(dls.valid_ds))   # the split, for spade_eval
     learn.fit(s['epochs'])
     learn.remove_cbs(cbs)   # training-only callbacks stay out of the exported learner
     files = dict(batch=batch_png, model=save_spade(out/'model.safetensors', learn), learner=out/'learner.pkl',
@@ -143,6 +144,10 @@ def spade_train(
                  results=save_results(learn, out/'results.png'))
     gan_loss_history(learn).to_csv(files['losses_steps'], index=False)
     learn.export('learner.pkl')
+    best = next((c for c in cbs if hasattr(c, 'best_epoch')), None)
+    if best is not None and best.best_epoch is not None:
+        files['best_model'] = out/'best_model.safetensors'
+        print(f"spade_train: best {best.monitor} {best.best:.4f} at epoch {best.best_epoch} -> {files['best_model']}")
     print(f"spade_train: done in {time.time()-t0:.0f} s; wrote " + ', '.join(str(p) for p in files.values()))
     return dict(learn=learn, out=out, **files)
 
