@@ -650,7 +650,8 @@ def plot_iou(report:dict, fname=None):
     ax.barh(y - 0.2, val(real), 0.4, label=f"real (mIoU {report['semantic']['real']['miou']:.3f})", color='#4c72b0')
     ax.barh(y + 0.2, val(gen), 0.4, label=f"generated (mIoU {report['semantic']['generated']['miou']:.3f})", color='#dd8452')
     ax.set_yticks(y, names); ax.invert_yaxis(); ax.set_xlim(0, 1); ax.set_xlabel('IoU (segmenter trained on real chips)')
-    ax.legend(loc='lower right', fontsize=8); ax.set_title('per-class IoU on held-out tiles')
+    ax.legend(loc='upper center', bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8, frameon=False)
+    ax.set_title('per-class IoU on held-out tiles')
     fig.tight_layout()
     if fname is not None: fig.savefig(fname, dpi=100)
     return fig
