@@ -534,6 +534,7 @@ def evaluate(model, data, out=None, eval_data=None, valid_pct:float=None, seed:i
     if out is not None and not overwrite:
         there = [f for f in REPORT_FILES if (Path(out)/f).exists()]
         if there: raise FileExistsError(f"{Path(out)} already holds {', '.join(there)}; pass overwrite=True (--overwrite) or another --out")
+    if out is not None and not _writable(out): raise PermissionError(f"cannot write the report to {out}: choose another --out")
     gan, cm, meta = load_model(model)
     data_cm = ClassMap.load(Path(data)/'classes.json')
     if cm is None: cm = data_cm
