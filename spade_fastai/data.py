@@ -22,8 +22,9 @@ from .classmap import ClassMap
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'LABEL_EXTS', 'chip_pairs', 'check_chip_folder', 'image_size', 'read_image', 'read_label', 'SpadeMask',
-           'SpadePhoto', 'LoadSpadeMask', 'load_spade_photo', 'AddClassMap', 'PhotoToMinusOneOne', 'SpadeCrop',
-           'SpadeDihedral', 'SpadeItemList', 'spade_dls', 'show_pair', 'show_batch', 'show_results']
+           'SpadePhoto', 'LoadSpadeMask', 'load_spade_photo', 'AddClassMap', 'photo_pm1', 'photo_uint8',
+           'PhotoToMinusOneOne', 'SpadeCrop', 'SpadeDihedral', 'dihedral', 'SpadeItemList', 'spade_dls', 'show_pair',
+           'show_batch', 'show_results']
 
 # %% ../nbs/02_data.ipynb #cae093a7
 IMAGE_EXTS = ('.png', '.tif', '.tiff', '.jpg', '.jpeg')
@@ -157,10 +158,18 @@ class AddClassMap(Transform):
     def __init__(self, classmap): store_attr()
     def decodes(self, x:SpadeMask): return SpadeMask(x, classmap=self.classmap)
 
+def photo_pm1(x:torch.Tensor) -> torch.Tensor:
+    "uint8 photos -> float in [-1,1], the generator's range (float input is returned as float, unchanged)"
+    return x.float() / 127.5 - 1 if x.dtype == torch.uint8 else x.float()
+
+def photo_uint8(x:torch.Tensor) -> torch.Tensor:
+    "Photos in [-1,1] (any layout) -> uint8, rounded"
+    return ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+
 class PhotoToMinusOneOne(Transform):
     "uint8 photo batch -> float in [-1,1]; decodes to [0,1] for display."
     order = 10
-    def encodes(self, x:SpadePhoto): return SpadePhoto(x.float() / 127.5 - 1)
+    def encodes(self, x:SpadePhoto): return SpadePhoto(photo_pm1(x))
     def decodes(self, x:SpadePhoto): return SpadePhoto(((x.float() + 1) / 2).clamp(0, 1))
 
 # %% ../nbs/02_data.ipynb #ae5a88ef
@@ -191,11 +200,14 @@ class SpadeDihedral(RandTransform):
         square = b[0].shape[-1] == b[0].shape[-2]
         self.k = random.randint(0, 7 if square else 3)
 
-    def encodes(self, x:TensorBase):
-        if self.k & 4: x = x.transpose(-2, -1)
-        if self.k & 1: x = x.flip(-1)
-        if self.k & 2: x = x.flip(-2)
-        return x
+    def encodes(self, x:TensorBase): return dihedral(x, self.k)
+
+def dihedral(x:torch.Tensor, k:int) -> torch.Tensor:
+    "The `k`-th (0-7) of the 8 flips / 90-degree rotations of the last two dimensions: bit 4 transposes, 1 flips W, 2 flips H"
+    if k & 4: x = x.transpose(-2, -1)
+    if k & 1: x = x.flip(-1)
+    if k & 2: x = x.flip(-2)
+    return x
 
 # %% ../nbs/02_data.ipynb #fa6590a6
 def SpadeItemList(classmap, size=None, augment=True, splitter=None, valid_pct=0.1, seed=42) -> DataBlock:

@@ -25,7 +25,7 @@ from fastai.vision.learner import create_unet_model
 from safetensors import safe_open
 from safetensors.torch import save_file, load_file
 from .cli import spade_cli
-from .data import chip_pairs, read_image, read_label
+from .data import chip_pairs, read_image, read_label, photo_pm1, photo_uint8, dihedral
 from .classmap import ClassMap
 from .learner import generate, SpadeGAN, SpadeGANLearner
 from .io import save_spade, read_spade_meta
@@ -33,7 +33,7 @@ from .io import save_spade, read_spade_meta
 # %% auto #0
 __all__ = ['IMAGENET_STATS', 'RESNETS', 'ALEXNET_FILE', 'EVAL_DIR', 'REPORT_FILES', 'isolated_rng', 'split_pairs', 'progress',
            'EvalTiles', 'load_tiles', 'Segmenter', 'load_backbone', 'train_segmenter', 'confusion_matrix', 'seg_scores',
-           'batched', 'segment', 'score_images', 'SegFeatures', 'InceptionFeatures', 'fid_kid', 'extract', 'realism',
+           'batched', 'segment', 'score_images', 'SegFeatures', 'InceptionFeatures', 'fid_kid', 'extract',
            'lpips_available', 'seg_feature_distance', 'lpips_distance', 'diversity_distance', 'diversity',
            'segmenter_key', 'save_segmenter', 'load_segmenter', 'cached_segmenter', 'load_model', 'eval_split',
            'generate_tiles', 'downstream_miou', 'realism_report', 'evaluate', 'summary_table', 'plot_iou',
@@ -48,6 +48,10 @@ def isolated_rng(seed:int=None):
         if seed is not None: random.seed(seed); torch.manual_seed(seed)
         try: yield
         finally: random.setstate(state)
+
+def _check_ints(**kw):
+    for name, (v, lo) in kw.items():
+        if v is not None and (not isinstance(v, int) or v < lo): raise ValueError(f"{name}={v!r}: use an integer >= {lo}")
 
 def split_pairs(pairs, valid_pct:float=0.1, seed:int=0) -> tuple:
     "(train, valid) chip pairs, split as `spade_dls(path, valid_pct=valid_pct, seed=seed)` splits them"
@@ -81,7 +85,7 @@ class EvalTiles:
     @property
     def reals(self) -> Tensor:
         "Real images as floats in [-1,1], as the generator makes them"
-        return self.images.float() / 127.5 - 1
+        return photo_pm1(self.images)
 
 def load_tiles(pairs, classmap:ClassMap, size, max_tiles:int=None, desc:str=None) -> EvalTiles:
     "The (label, image) chip `pairs` as `EvalTiles` of `size`: each chip cut into non-overlapping tiles"
@@ -134,10 +138,10 @@ class Segmenter(nn.Module):
     @property
     def encoder(self) -> nn.Sequential: return self.unet[0]
 
-    def stages(self, x:Tensor) -> list:
-        "The encoder's four ResNet stage outputs for images `x` in [-1,1]"
-        out, h = [], self.norm(x)
-        for i, layer in enumerate(self.encoder):
+    def stages(self, x:Tensor, n:int=4) -> list:
+        "The outputs of the encoder's first `n` ResNet stages for images `x` in [-1,1] (uint8 is converted)"
+        out, h = [], self.norm(photo_pm1(x))
+        for i, layer in enumerate(self.encoder[:4 + n]):
             h = layer(h)
             if i >= 4: out.append(h)
         return out
@@ -163,12 +167,10 @@ class _TileDS(torch.utils.data.Dataset):
     def __init__(self, tiles:EvalTiles, augment:bool=False): self.tiles, self.augment = tiles, augment
     def __len__(self): return len(self.tiles)
     def __getitem__(self, i):
-        x, y = self.tiles.images[i].float() / 127.5 - 1, self.tiles.masks[i]
+        x, y = photo_pm1(self.tiles.images[i]), self.tiles.masks[i]
         if self.augment:
             k = int(torch.randint(8, ()))
-            if k & 4: x, y = x.transpose(-2, -1), y.transpose(-2, -1)
-            if k & 1: x, y = x.flip(-1), y.flip(-1)
-            if k & 2: x, y = x.flip(-2), y.flip(-2)
+            x, y = dihedral(x, k), dihedral(y, k)
         return x.contiguous(), y.contiguous()
 
 def _device(): return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
@@ -176,8 +178,7 @@ def _device(): return torch.device('cuda' if torch.cuda.is_available() else 'cpu
 def train_segmenter(tiles:EvalTiles, classmap:ClassMap, arch:str='resnet18', epochs:int=10, bs:int=16, lr:float=2e-3,
                     seed:int=0, backbone=None, show_progress:bool=True) -> Segmenter:
     "A `Segmenter` fitted with fastai (`fit_one_cycle`) on real `tiles`; nodata pixels are ignored"
-    if epochs < 1: raise ValueError(f"seg_epochs={epochs}: train the segmenter for at least 1 epoch")
-    if bs < 1: raise ValueError(f"seg_bs={bs}: use a batch size of at least 1")
+    _check_ints(seg_epochs=(epochs, 1), seg_bs=(bs, 1))
     with isolated_rng(seed):
         seg = Segmenter(classmap.n_classes, tiles.masks.shape[-2:], arch)
         if backbone is not None: load_backbone(seg, backbone)
@@ -225,7 +226,7 @@ def segment(seg:Segmenter, images:Tensor, bs:int=32, desc=None) -> Tensor:
     dev = next(seg.parameters()).device
     seg.eval()
     dt = torch.uint8 if seg.n_out <= 256 else torch.int16
-    f = lambda x: seg(x.float() / 127.5 - 1 if x.dtype == torch.uint8 else x.float()).argmax(1).to(dt)
+    f = lambda x: seg(photo_pm1(x)).argmax(1).to(dt)
     return batched(f, images, bs=bs, desc=desc, device=dev)
 
 def score_images(seg:Segmenter, images:Tensor, masks:Tensor, classmap:ClassMap, bs:int=32, desc=None) -> dict:
@@ -241,11 +242,7 @@ class SegFeatures(nn.Module):
         if stage not in (1, 2, 3, 4): raise ValueError(f"stage={stage}: a ResNet has stages 1-4")
         self.seg, self.stage = seg, stage
         self.num_features = [m for m in seg.encoder[3 + stage].modules() if isinstance(m, nn.Conv2d)][-1].out_channels
-    def forward(self, x:Tensor) -> Tensor:
-        x = x.float() / 127.5 - 1 if x.dtype == torch.uint8 else x.float()
-        h = self.seg.norm(x)
-        for layer in self.seg.encoder[:4 + self.stage]: h = layer(h)
-        return h.mean((2, 3))
+    def forward(self, x:Tensor) -> Tensor: return self.seg.stages(x, self.stage)[-1].mean((2, 3))
 
 class InceptionFeatures(nn.Module):
     "torch-fidelity's InceptionV3 (2048-d pool features) with weights from a local file"
@@ -289,12 +286,6 @@ def extract(features:nn.Module, images:Tensor, bs:int=32, desc=None) -> Tensor:
     features = features.eval()
     dev = next(features.parameters(), torch.zeros(0)).device
     return batched(features, images, bs=bs, desc=desc, device=dev)
-
-def realism(features:nn.Module, real:Tensor, fake:Tensor, bs:int=32, kid:bool=True, desc=None) -> dict:
-    "FID (and KID mean/std) between uint8 image sets `real` and `fake` with the feature extractor `features`"
-    rf = extract(features, real, bs, desc=f'{desc}: first set' if desc else None)
-    ff = extract(features, fake, bs, desc=f'{desc}: second set' if desc else None)
-    return fid_kid(rf, ff, kid=kid)
 
 class _Identity(nn.Module):
     "Features already extracted, passed through torchmetrics unchanged"
@@ -427,11 +418,7 @@ def cached_segmenter(data, train_pairs, classmap:ClassMap, size, arch:str='resne
     except OSError as e: print(f"could not cache the segmenter in {folder}: {e}")
     return seg, path, False
 
-# %% ../nbs/12_evaluate.ipynb #4d800d27
-def _to_u8(x:Tensor) -> Tensor:
-    "Images in [-1,1] (N,3,H,W) -> uint8"
-    return ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-
+# %% ../nbs/12_evaluate.ipynb #58e857a7
 def load_model(model) -> tuple:
     "`(SpadeGAN, ClassMap, train_meta)` from a model file, a `Learner` or a `SpadeGAN`; `train_meta` may be None"
     if isinstance(model, Learner): return model.model, model.classmap, getattr(model, 'train_meta', None)
@@ -475,7 +462,7 @@ def eval_split(data, model=None, train_meta:dict=None, valid_pct:float=None, see
 def generate_tiles(gan, masks:Tensor, seed:int=0, bs:int=16, amp=None, desc:str=None) -> Tensor:
     "uint8 images (N,3,H,W) generated for `masks`, `bs` at a time, batch i with seed `seed + i`"
     idx = range(0, len(masks), bs)
-    out = [_to_u8(generate(gan, masks[i:i+bs], seed=seed + i, amp=amp)) for i in progress(idx, desc)]
+    out = [photo_uint8(generate(gan, masks[i:i+bs], seed=seed + i, amp=amp)) for i in progress(idx, desc)]
     return torch.cat(out)
 
 def downstream_miou(gan, train_tiles:EvalTiles, eval_tiles:EvalTiles, classmap:ClassMap, real_seg:Segmenter=None,
@@ -506,10 +493,6 @@ def _versions() -> dict:
     import fastai, torchmetrics
     return dict(spade_fastai=__import__('spade_fastai').__version__, torch=torch.__version__, fastai=fastai.__version__,
                 torchmetrics=torchmetrics.__version__)
-
-def _check_ints(**kw):
-    for name, (v, lo) in kw.items():
-        if v is not None and (not isinstance(v, int) or v < lo): raise ValueError(f"{name}={v!r}: use an integer >= {lo}")
 
 def realism_report(features:nn.Module, label:str, real:Tensor, fake:Tensor, bs:int=32, desc=None) -> dict:
     """FID/KID of all `real` vs all `fake` (the standard figure) and, like for like, of real half A against real half B
@@ -701,7 +684,7 @@ class SpadeEvalCallback(Callback):
     _higher = dict(miou_frac=True, domain_fid=False)
     def __init__(self, segmenter:Segmenter, tiles:EvalTiles, every:int=1, monitor:str='miou_frac', fname:str='best_model',
                  seed:int=0, bs:int=16):
-        if not isinstance(every, int) or every < 1: raise ValueError(f"every={every!r}: evaluate every N >= 1 epochs")
+        _check_ints(every=(every, 1))
         if monitor not in self._higher: raise ValueError(f"monitor={monitor!r}: use one of {list(self._higher)}")
         if len(tiles) < 2: raise ValueError(f"{len(tiles)} held-out tile(s): evaluation during training needs at least 2")
         store_attr()

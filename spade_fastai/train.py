@@ -13,7 +13,7 @@ from .cli import spade_cli, parse_cli
 from fastai.torch_core import set_seed
 from fastai.learner import load_learner
 from .sample import make_sample
-from .data import spade_dls, read_label
+from .data import spade_dls, read_label, photo_uint8
 from .learner import spade_learner, generate, plot_gan_losses, gan_loss_history, SpadeGAN
 from .io import save_spade, load_spade, SpadeCheckpoint, NaNGuard, NonFiniteLossError
 
@@ -128,9 +128,11 @@ def spade_train(
     if data is None and s['vgg_weights'] is None:
         print("  sample demo: training WITHOUT the VGG perceptual loss (--no-vgg); pass --vgg-weights imagenet|FILE to use it")
     cbs = [SpadeCheckpoint(out/'checkpoints', resume=resume), NaNGuard()]
+    eval_cb = None
     if eval_every:
         from spade_fastai.evaluate import eval_callback
-        cbs.append(eval_callback(chips, dls, every=eval_every, n_tiles=eval_tiles, seg_epochs=seg_epochs, fallback_dir=out))
+        eval_cb = eval_callback(chips, dls, every=eval_every, n_tiles=eval_tiles, seg_epochs=seg_epochs, fallback_dir=out)
+        cbs.append(eval_cb)
     learn = spade_learner(dls, ngf=s['ngf'], ndf=s['ndf'], use_vae=use_vae, vgg_weights=s['vgg_weights'],
                           beta2=beta2,
                           lr=(s['lr_g'], s['lr_d']), amp=_amp_dtype(amp), channels_last=channels_last, seed=seed, cbs=cbs)
@@ -144,10 +146,9 @@ def spade_train(
                  results=save_results(learn, out/'results.png'))
     gan_loss_history(learn).to_csv(files['losses_steps'], index=False)
     learn.export('learner.pkl')
-    best = next((c for c in cbs if hasattr(c, 'best_epoch')), None)
-    if best is not None and best.best_epoch is not None:
-        files['best_model'] = out/'best_model.safetensors'
-        print(f"spade_train: best {best.monitor} {best.best:.4f} at epoch {best.best_epoch} -> {files['best_model']}")
+    if eval_cb is not None and eval_cb.best_epoch is not None:
+        files['best_model'] = out/f'{eval_cb.fname}.safetensors'
+        print(f"spade_train: best {eval_cb.monitor} {eval_cb.best:.4f} at epoch {eval_cb.best_epoch} -> {files['best_model']}")
     print(f"spade_train: done in {time.time()-t0:.0f} s; wrote " + ', '.join(str(p) for p in files.values()))
     return dict(learn=learn, out=out, **files)
 
@@ -190,7 +191,7 @@ def encode_masks(files, classmap, size) -> torch.Tensor:
 
 def to_uint8(imgs) -> np.ndarray:
     "Images (B,3,H,W) in [-1,1] -> uint8 (B,H,W,3)"
-    return ((imgs.float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+    return photo_uint8(imgs).permute(0, 2, 3, 1).numpy()
 
 def preview(masks, imgs, classmap, max_n=16, min_px=128) -> np.ndarray:
     "One picture: a row per mask, mask in class colours | generated (small chips enlarged to `min_px`)"
