@@ -12,7 +12,7 @@ from rasterio.errors import NotGeoreferencedWarning
 from tqdm import tqdm
 
 from .classmap import ClassMap
-from .prep import (ChipWriter, ImageStack, PALETTE, label_plan, load_classes, open_raster, parse_stretch,
+from .prep import (ChipWriter, ImageStack, PALETTE, check_prep_options, label_plan, load_classes, open_raster, parse_stretch,
                                percentile_limits, _as_num, _hex, _is_nan)
 
 # %% auto #0
@@ -110,6 +110,7 @@ def export_stretch(pairs, bands, nodata, stretch, n=64, size=64):
 def prep_arcgis(export_dir, out, bands=None, classes=None, remap=None, label_nodata=None, image_nodata=None,
                 max_nodata=0.5, stretch=(2, 98), overwrite=False, progress=True):
     "Convert an ArcGIS Pro Classified Tiles export into a chip folder for `SpadeItemList`; returns the summary"
+    check_prep_options(max_nodata=max_nodata)
     t0, d = time.time(), Path(export_dir)
     pairs = export_pairs(d)
     image_nodata = _as_num(image_nodata)

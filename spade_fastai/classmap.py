@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
+from .checks import write_text
 
 # %% auto #0
 __all__ = ['ClassMap']
@@ -102,7 +103,8 @@ def _squeeze_label(raw, fname=None):
     if raw.ndim == 3 and raw.shape[-1] in (3, 4):
         raise ValueError(f"label{where} is a colour (RGB) image of shape {raw.shape}, but class ids are expected "
                          "(a single band of integers). Convert it with `ClassMap.rgb_to_ids(rgb)` (exact class colours "
-                         "-> ids) or `spade_prep --rgb-labels`, and save the result as a single-band PNG/TIFF.")
+                         "-> ids) or `spade_prep --rgb-labels CHIP_FOLDER --out NEW_FOLDER`, which converts every label picture "
+                         "through the colours in classes.json.")
     if raw.ndim > 2: raise ValueError(f"label{where} has shape {raw.shape}; expected a single band (H,W)")
     return raw
 
@@ -216,7 +218,7 @@ def save(self:ClassMap, path) -> Path:
     "Write classes.json (`path` may be a chip folder)."
     path = Path(path)
     if path.is_dir(): path = path / 'classes.json'
-    path.write_text(json.dumps(self.to_dict(), indent=1))
+    write_text(path, json.dumps(self.to_dict(), indent=1))
     return path
 
 @patch(cls_method=True)

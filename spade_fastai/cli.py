@@ -4,12 +4,13 @@
 
 # %% ../nbs/11_cli.ipynb #7aecc61b
 from __future__ import annotations
-import inspect, os, sys
+import inspect, os, sys, traceback
 from functools import wraps
 from fastcore.script import anno_parser
+from .checks import SpadeError
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'undash', 'parse_cli', 'run_cli', 'spade_cli']
+__all__ = ['USER_ERRORS', 'OOM_HINTS', 'undash', 'parse_cli', 'is_out_of_memory', 'one_line', 'run_cli', 'spade_cli']
 
 # %% ../nbs/11_cli.ipynb #638f51b6
 def undash(argv) -> list:
@@ -31,15 +32,41 @@ def parse_cli(func, argv, prog=None) -> dict:
     return args
 
 # %% ../nbs/11_cli.ipynb #9d85278c
-USER_ERRORS = (ValueError, OSError, RuntimeError)   # bad input, missing files, no VGG weights, a NaN loss
+USER_ERRORS = (ValueError, OSError, SpadeError)   # bad input, missing or unwritable files, no VGG weights, a NaN loss
+OOM_HINTS = {
+    'spade_train': "lower --bs, --size or --ngf/--ndf (on a GPU, --amp halves activation memory)",
+    'spade_generate': "lower --bs (masks per forward pass)",
+    'spade_eval': "lower --bs, --n-tiles or --fid-tiles",
+}
 
-def run_cli(func, argv) -> int:
-    "Run `func` on command-line `argv` as a console script does: 0 on success, 1 with a one-line error for user errors"
-    kw = parse_cli(func, argv)
-    try: getattr(func, '__wrapped__', func)(**kw)
-    except USER_ERRORS as e:
-        if os.environ.get('SPADE_TRACEBACK'): raise
-        print(f"{func.__name__}: error: {e}", file=sys.stderr)
+def is_out_of_memory(e:BaseException) -> bool:
+    "True for torch's CUDA out-of-memory error, the CPU allocator's failure and Python's `MemoryError`"
+    if isinstance(e, MemoryError) or type(e).__name__ == 'OutOfMemoryError': return True
+    msg = str(e)
+    return isinstance(e, RuntimeError) and ('out of memory' in msg or "can't allocate memory" in msg)
+
+def one_line(e:BaseException) -> str:
+    "The message of `e` without the prefix fastai adds to errors raised inside callbacks"
+    msg = str(e)
+    if msg.startswith('Exception occured in') and '\n\t' in msg: msg = msg.split('\n\t', 1)[1]
+    return ' '.join(msg.split())
+
+def run_cli(func, argv, name:str=None, call=None) -> int:
+    "Run `func` on `argv` as console script `name`: 0 on success; one line and 1 for user errors; 130 on Ctrl-C"
+    name = name or func.__name__
+    kw = parse_cli(func, argv, prog=name)
+    try: (call or getattr(func, '__wrapped__', func))(**kw)
+    except KeyboardInterrupt as e:
+        sys.stdout.flush()   # a progress bar may be mid-line: the message starts on a line of its own
+        print(f"\n{name}: interrupted" + (f"; {e}" if str(e) else ''), file=sys.stderr)
+        return 130
+    except Exception as e:
+        if is_out_of_memory(e):
+            traceback.print_exc()
+            print(f"{name}: out of memory: {OOM_HINTS.get(name, 'lower the batch size (--bs)')}", file=sys.stderr)
+            return 1
+        if not isinstance(e, USER_ERRORS) or os.environ.get('SPADE_TRACEBACK'): raise
+        print(f"{name}: error: {one_line(e)}", file=sys.stderr)
         return 1
     return 0
 

@@ -19,12 +19,13 @@ from fastai.data.block import DataBlock, TransformBlock
 from fastai.data.transforms import RandomSplitter, ItemGetter
 from fastai.vision.augment import RandTransform
 from .classmap import ClassMap
+from .checks import check_nums
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'LABEL_EXTS', 'chip_pairs', 'check_chip_folder', 'image_size', 'read_image', 'read_label', 'SpadeMask',
            'SpadePhoto', 'LoadSpadeMask', 'load_spade_photo', 'AddClassMap', 'photo_pm1', 'photo_uint8',
-           'PhotoToMinusOneOne', 'SpadeCrop', 'SpadeDihedral', 'dihedral', 'SpadeItemList', 'spade_dls', 'show_pair',
-           'show_batch', 'show_results']
+           'PhotoToMinusOneOne', 'SpadeCrop', 'SpadeDihedral', 'dihedral', 'SpadeItemList', 'chip_problem',
+           'scan_chips', 'spade_dls', 'show_pair', 'show_batch', 'show_results']
 
 # %% ../nbs/02_data.ipynb #cae093a7
 IMAGE_EXTS = ('.png', '.tif', '.tiff', '.jpg', '.jpeg')
@@ -69,6 +70,7 @@ def check_chip_folder(path):
 
 # %% ../nbs/02_data.ipynb #e8bd7a2b
 def _unreadable(fn, e):
+    e = e.__cause__ or e if isinstance(e, Exception) and 'See previous exception' in str(e) else e   # GDAL's reason
     return ValueError(f"cannot read {fn}: {e}. The file is unreadable or truncated; re-export it, or delete it "
                       "together with its image/label partner")
 
@@ -222,10 +224,47 @@ def SpadeItemList(classmap, size=None, augment=True, splitter=None, valid_pct=0.
                      item_tfms=item_tfms)
 
 # %% ../nbs/02_data.ipynb #0d78bf80
-def spade_dls(path, bs=8, size=None, valid_pct=0.1, seed=42, augment=True, num_workers=0, **kw):
-    "DataLoaders of (mask, image) pairs from a chip folder; `dls.classmap` holds its ClassMap."
+def _verify(fn):
+    "Check an image file's data: PNG/JPEG without decoding (PIL's `verify`: a PNG's chunk checksums), TIFF by reading it"
+    if Path(fn).suffix.lower() in ('.tif', '.tiff'): read_image(fn); return
+    try:
+        with Image.open(fn) as im: im.verify()
+    except Exception as e: raise _unreadable(fn, e) from None
+
+def chip_problem(lbl, img, classmap, size=None):
+    "Why the chip pair (label, image) cannot be trained on, or None: unreadable, label and image sizes differ, smaller than `size`, label values not in `classmap`"
+    try:
+        raw, hw = read_label(lbl), image_size(img)
+        _verify(img)
+        if raw.shape[:2] != tuple(hw):
+            return (f"label {lbl} is {raw.shape[0]}x{raw.shape[1]} but image {img} is {hw[0]}x{hw[1]} (HxW); "
+                    "a label must cover its image pixel for pixel: re-export the pair at the same size")
+        if size is not None and (hw[0] < size[0] or hw[1] < size[1]):
+            return (f"chip {img} is {hw[0]}x{hw[1]}, smaller than the crop size {size[0]}x{size[1]}; use a smaller size, "
+                    "or re-export larger chips")
+        classmap.encode(raw, fname=lbl)
+    except ValueError as e: return str(e)
+    return None
+
+def scan_chips(path, pairs, classmap, size=None, progress=None):
+    "Check every chip before training (labels read, images' headers and PNG checksums) and report all bad chips in one error"
+    from tqdm.auto import tqdm
+    progress = len(pairs) >= 500 if progress is None else progress
+    bad = [p for p in (chip_problem(l, i, classmap, size) for l, i in
+                       tqdm(pairs, desc='checking chips', unit='chip', disable=not progress, leave=False)) if p]
+    if bad:
+        raise ValueError(f"{len(bad)} of {len(pairs)} chips in {path} cannot be used: " + ' | '.join(bad[:5]) +
+                         (f" | ... ({len(bad) - 5} more)" if len(bad) > 5 else '') +
+                         ". Fix or remove them (image and label together) and run again")
+
+def spade_dls(path, bs=8, size=None, valid_pct=0.1, seed=42, augment=True, num_workers=0, scan=True, **kw):
+    "DataLoaders of (mask, image) pairs from a chip folder, every chip checked first (`scan`); `dls.classmap` holds its ClassMap."
+    check_nums({'bs=': (bs, dict(lo=1, integer=True)), 'valid_pct=': (valid_pct, dict(lo=0, hi=1, hi_open=True)),
+                'num_workers=': (num_workers, dict(lo=0, integer=True))})
     pairs, classmap = check_chip_folder(path)
     size = _size2(size) if size is not None else image_size(pairs[0][1])
+    if min(size) < 1: raise ValueError(f"size={size}: must be at least 1 pixel")
+    if scan: scan_chips(path, pairs, classmap, size)
     n_train = len(pairs) - int(valid_pct * len(pairs))
     if n_train < bs:
         raise ValueError(f"{path} has {len(pairs)} chips, {n_train} for training, fewer than bs={bs}; "

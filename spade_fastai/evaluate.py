@@ -23,6 +23,7 @@ from fastai.losses import CrossEntropyLossFlat
 from fastai.callback.core import Callback
 from fastai.vision.learner import create_unet_model
 from safetensors import safe_open
+from .checks import atomic_path, write_text, save_fig
 from safetensors.torch import save_file, load_file
 from .cli import spade_cli
 from .data import chip_pairs, read_image, read_label, photo_pm1, photo_uint8, dihedral
@@ -361,12 +362,11 @@ def segmenter_key(pairs, classmap:ClassMap, settings:dict, desc:str=None) -> str
 
 def save_segmenter(seg:Segmenter, path, **meta) -> Path:
     "`seg`'s weights as safetensors with its architecture (and `meta`) as metadata, written atomically"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
+    path = Path(path)
     info = dict(arch=seg.arch, n_out=seg.n_out, size=list(seg.size), **meta)
-    save_file({k: v.detach().cpu().contiguous() for k, v in seg.state_dict().items()}, str(tmp),
-              metadata={'spade_segmenter': json.dumps(info)})
-    os.chmod(tmp, 0o644); os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        save_file({k: v.detach().cpu().contiguous() for k, v in seg.state_dict().items()}, str(tmp),
+                  metadata={'spade_segmenter': json.dumps(info)})
     return path
 
 def load_segmenter(path) -> Segmenter:
@@ -637,7 +637,7 @@ def plot_iou(report:dict, fname=None):
     ax.legend(loc='upper center', bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8, frameon=False)
     ax.set_title('per-class IoU on held-out tiles')
     fig.tight_layout()
-    if fname is not None: fig.savefig(fname, dpi=100)
+    if fname is not None: save_fig(fig, fname, dpi=100)
     return fig
 
 def plot_samples(classmap:ClassMap, tiles:EvalTiles, fake:Tensor, max_n:int=6, fname=None):
@@ -651,19 +651,17 @@ def plot_samples(classmap:ClassMap, tiles:EvalTiles, fake:Tensor, max_n:int=6, f
             a.imshow(im, interpolation='nearest'); a.axis('off')
             if i == 0: a.set_title(tt)
     fig.tight_layout()
-    if fname is not None: fig.savefig(fname, dpi=100)
+    if fname is not None: save_fig(fig, fname, dpi=100)
     return fig
 
-def _write_json(obj, path):
-    tmp = Path(path).with_name(Path(path).name + '.tmp')
-    tmp.write_text(json.dumps(obj, indent=1)); os.replace(tmp, path)
+def _write_json(obj, path): write_text(path, json.dumps(obj, indent=1))
 
 def write_report(report:dict, out, classmap:ClassMap, tiles:EvalTiles, fake:Tensor) -> Path:
     "eval.json, iou.png and samples.png in `out`"
     import matplotlib.pyplot as plt
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     for name, fig in (('iou.png', plot_iou(report)), ('samples.png', plot_samples(classmap, tiles, fake))):
-        fig.savefig(out/name, dpi=100); plt.close(fig)
+        save_fig(fig, out/name, dpi=100); plt.close(fig)
     _write_json(report, out/'eval.json')
     return out
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_io.ipynb #6abb723d
 from __future__ import annotations
-import json, os
+import json, os, random
 from pathlib import Path
 import torch
 from torch import nn, Tensor
@@ -16,11 +16,13 @@ from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelFitException, CancelEpochException
 from .classmap import ClassMap
 from .models import spade_networks
+from .checks import atomic_path, SpadeError
 
 # %% auto #0
-__all__ = ['SPADE_FORMAT', 'save_spade', 'read_spade_meta', 'load_spade', 'checkpoint_state', 'save_checkpoint',
-           'find_checkpoint', 'load_checkpoint', 'SpadeCheckpoint', 'resume', 'NonFiniteLossError', 'loss_terms',
-           'gan_mode', 'NaNGuard']
+__all__ = ['SPADE_FORMAT', 'save_spade', 'read_spade_meta', 'load_spade', 'rng_states', 'restore_rng_states', 'checkpoint_state',
+           'save_checkpoint', 'find_checkpoint', 'read_checkpoint', 'check_checkpoint_fits', 'load_checkpoint',
+           'load_checkpoint_nets', 'SpadeCheckpoint', 'resume', 'NonFiniteLossError', 'loss_terms', 'gan_mode',
+           'NaNGuard']
 
 # %% ../nbs/08_io.ipynb #42fcb384
 SPADE_FORMAT = 'spade_fastai/1'
@@ -76,10 +78,7 @@ def save_spade(path, nets_or_learner, options=None, classmap=None, train_meta=No
     if cm is not None: meta['classes'] = json.dumps(cm)
     train_meta = train_meta if train_meta is not None else getattr(nets_or_learner, 'train_meta', None)
     if train_meta is not None: meta['train'] = json.dumps(train_meta)   # e.g. the validation split, for spade_eval
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + '.tmp')
-    save_file(tensors, str(tmp), metadata=meta)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp: save_file(tensors, str(tmp), metadata=meta)   # whole file or none, mode 0644
     return path
 
 # %% ../nbs/08_io.ipynb #37d0cb87
@@ -87,7 +86,11 @@ def read_spade_meta(path) -> dict:
     "The metadata of a `save_spade` file: `net_options`, `classes`, `train` (dicts or None) and `parts`"
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"No weights file at {path}: pass the .safetensors written by save_spade/spade_train")
-    with safe_open(str(path), framework='pt') as f: meta = f.metadata() or {}
+    try:
+        with safe_open(str(path), framework='pt') as f: meta = f.metadata() or {}
+    except Exception as e:   # safetensors' own error for a text file, a truncated download, a directory...
+        raise ValueError(f"cannot read {path} as safetensors ({e}): the file is truncated or not a weights file; "
+                         "pass the model.safetensors written by save_spade/spade_train") from None
     if 'net_options' not in meta:
         raise ValueError(f"{path} is not a spade_fastai weights file (no 'net_options' metadata); "
                          "write it with `save_spade` or `spade_train`")
@@ -106,7 +109,9 @@ def load_spade(path, device='cpu', build=None, parts=None) -> dict:
     meta = read_spade_meta(path)
     opts = meta['net_options']
     nets = (build or spade_networks)(**opts)
-    state = load_file(str(path), device='cpu')
+    try: state = load_file(str(path), device='cpu')
+    except Exception as e: raise ValueError(f"cannot read the tensors in {path} ({e}): the file is truncated; "
+                                            "copy or write it again") from None
     res = dict(G=None, D=None, E=None)
     for k in (parts or meta['parts']):
         if k not in meta['parts']: raise ValueError(f"{path} holds no '{k}' network (it has {meta['parts']})")
@@ -147,23 +152,51 @@ def _gan_history(learn):
     h = getattr(getattr(learn, 'gan_trainer', None), 'history', None)
     return None if h is None else [{k: (_num(v) if isinstance(v, (float, Tensor, np.generic)) else v) for k,v in d.items()} for d in h]
 
+def rng_states(learn=None) -> dict:
+    "Every random generator training draws from: torch (CPU, CUDA), Python's `random` (the augmentation), numpy and the training DataLoader's shuffle"
+    st = dict(rng=torch.get_rng_state(), rng_python=random.getstate(),
+              rng_numpy=[v.tolist() if isinstance(v, np.ndarray) else v for v in np.random.get_state()])
+    if torch.cuda.is_available(): st['rng_cuda'] = torch.cuda.get_rng_state_all()
+    dl_rng = getattr(getattr(getattr(learn, 'dls', None), 'train', None), 'rng', None)
+    if isinstance(dl_rng, random.Random): st['rng_dl'] = dl_rng.getstate()
+    return st
+
+def _tuples(o): return tuple(_tuples(v) for v in o) if isinstance(o, (list, tuple)) else o
+
+def restore_rng_states(ck:dict, learn=None):
+    "Put back the generators `rng_states` saved (those a checkpoint holds; older checkpoints hold torch's only)"
+    torch.set_rng_state(ck['rng'])
+    if ck.get('rng_python') is not None: random.setstate(_tuples(ck['rng_python']))
+    if ck.get('rng_numpy') is not None:
+        k, key, *rest = ck['rng_numpy']
+        np.random.set_state((k, np.array(key, dtype=np.uint32), *rest))
+    if ck.get('rng_cuda') is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(ck['rng_cuda'])
+    dl = getattr(getattr(learn, 'dls', None), 'train', None)
+    if ck.get('rng_dl') is not None and isinstance(getattr(dl, 'rng', None), random.Random): dl.rng.setstate(_tuples(ck['rng_dl']))
+
+def _net_options(learn):
+    for o in (learn, getattr(learn, 'model', None)):
+        opts = getattr(o, 'net_options', None)
+        if opts is not None: return dict(opts)
+    return None
+
 def checkpoint_state(learn, epoch:int) -> dict:
-    "Everything needed to resume `learn` after `epoch` completed epochs, as plain tensors/dicts"
+    "Everything needed to resume `learn` after `epoch` completed epochs (and to generate from it), as plain tensors/dicts"
+    cm = _classmap_dict(learn, None)
     return dict(format=SPADE_FORMAT, epoch=epoch, n_epoch=getattr(learn, 'n_epoch', epoch),
                 train_iter=getattr(learn, 'train_iter', 0),
                 model=_plain(learn.model.state_dict()),
                 opt=_plain(learn.opt.state_dict()) if getattr(learn, 'opt', None) is not None else None,
-                recorder=_recorder_state(learn), gan_history=_gan_history(learn), rng=torch.get_rng_state())
+                recorder=_recorder_state(learn), gan_history=_gan_history(learn),
+                net_options=_net_options(learn), classes=None if cm is None else json.dumps(cm),
+                train_meta=getattr(learn, 'train_meta', None), **rng_states(learn))
 
 def save_checkpoint(learn, folder, epoch:int, keep_previous=True) -> Path:
     "Atomically write `folder/last.pth` for `learn` after `epoch` epochs; the old one becomes `prev.pth`"
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    last, tmp = folder/'last.pth', folder/'last.pth.tmp'
-    with open(tmp, 'wb') as fh:
-        torch.save(checkpoint_state(learn, epoch), fh)
-        fh.flush(); os.fsync(fh.fileno())
-    if last.exists() and keep_previous: os.replace(last, folder/'prev.pth')
-    os.replace(tmp, last)
+    folder = Path(folder); last = folder/'last.pth'
+    with atomic_path(last) as tmp:
+        torch.save(checkpoint_state(learn, epoch), tmp)
+        if last.exists() and keep_previous: os.replace(last, folder/'prev.pth')
     return last
 
 # %% ../nbs/08_io.ipynb #bf95a52a
@@ -177,11 +210,40 @@ def find_checkpoint(path) -> Path:
     raise FileNotFoundError(f"No checkpoint at {p} (looked for last.pth / prev.pth in {p} and {p/'checkpoints'}); "
                             "train with SpadeCheckpoint (spade_train writes <out>/checkpoints) before resuming")
 
+def read_checkpoint(path) -> dict:
+    "The checkpoint at `path` (a .pth, or a folder holding one), read without unpickling code; its file in `ck['file']`"
+    f = find_checkpoint(path)
+    try: ck = torch.load(f, map_location='cpu', weights_only=True)
+    except Exception as e:
+        raise ValueError(f"cannot read checkpoint {f} ({type(e).__name__}: {e}): it is truncated or not a checkpoint; "
+                         f"the one before it is {f.with_name('prev.pth')}") from None
+    if not isinstance(ck, dict) or ck.get('format') != SPADE_FORMAT:
+        raise ValueError(f"{f} is not a spade_fastai checkpoint (format {ck.get('format') if isinstance(ck, dict) else None!r})")
+    ck['file'] = f
+    return ck
+
+_OPTION_FLAGS = dict(size='--size', ngf='--ngf', ndf='--ndf', n_labels='the class count (classes.json)', use_vae='--use-vae')
+
+def check_checkpoint_fits(learn, ck:dict):
+    "Refuse, in one line naming each differing option, a checkpoint whose networks differ from `learn`'s"
+    f, mine, theirs = ck.get('file', 'the checkpoint'), _net_options(learn), ck.get('net_options')
+    if mine is not None and theirs is not None:
+        diff = [k for k in sorted(set(mine) | set(theirs)) if mine.get(k) != theirs.get(k)]
+        if diff:
+            what = '; '.join(f"{_OPTION_FLAGS.get(k, k)}: checkpoint {theirs.get(k)!r}, now {mine.get(k)!r}" for k in diff)
+            raise ValueError(f"{f} was trained with other network options ({what}); resume with the checkpoint's "
+                             "options, or start a new run in another folder")
+    sd = learn.model.state_dict()
+    bad = [k for k, v in ck['model'].items() if k not in sd or tuple(sd[k].shape) != tuple(v.shape)]
+    bad += [k for k in sd if k not in ck['model']]
+    if bad:
+        raise ValueError(f"{f} does not fit this model: {len(bad)} tensors differ in name or shape (first: {bad[0]}); "
+                         "build the model with the options the checkpoint was trained with")
+
 def load_checkpoint(learn, path, with_opt=True) -> dict:
     "Load model (strict) and optimiser state from the checkpoint at `path` into `learn`; returns the checkpoint"
-    f = find_checkpoint(path)
-    ck = torch.load(f, map_location='cpu', weights_only=True)
-    if ck.get('format') != SPADE_FORMAT: raise ValueError(f"{f} is not a spade_fastai checkpoint (format {ck.get('format')!r})")
+    ck = read_checkpoint(path)
+    check_checkpoint_fits(learn, ck)
     dev = next(learn.model.parameters()).device
     learn.model.load_state_dict(ck['model'], strict=True)
     if with_opt and ck['opt'] is not None:
@@ -190,6 +252,24 @@ def load_checkpoint(learn, path, with_opt=True) -> dict:
                'state': [{k: (v.to(dev) if isinstance(v, Tensor) else v) for k,v in s.items()} for s in ck['opt']['state']]}
         learn.opt.load_state_dict(opt)
     return ck
+
+_PREFIX = dict(G='generator.', D='critic.', E='encoder.')
+
+def load_checkpoint_nets(path, device='cpu') -> dict:
+    "The networks of a SPADE checkpoint (eval mode), as `load_spade` gives them: a checkpoint is a model you can generate from"
+    ck = read_checkpoint(path)
+    if not ck.get('net_options'):
+        raise ValueError(f"{ck['file']} holds no network options (written by an older version); resume the run to "
+                         "write a new checkpoint, or use the run's model.safetensors")
+    nets = spade_networks(**ck['net_options'])
+    res = dict(G=None, D=None, E=None)
+    for k, pre in _PREFIX.items():
+        if nets.get(k) is None: continue
+        nets[k].load_state_dict({n[len(pre):]: v for n, v in ck['model'].items() if n.startswith(pre)}, strict=True)
+        res[k] = nets[k].to(device).eval()
+    res.update(options=ck['net_options'], classmap=_as_classmap(json.loads(ck['classes']) if ck.get('classes') else None),
+               epoch=ck['epoch'], file=ck['file'])
+    return res
 
 # %% ../nbs/08_io.ipynb #fc5e4ac9
 class SpadeCheckpoint(Callback):
@@ -202,12 +282,10 @@ class SpadeCheckpoint(Callback):
     def before_fit(self):
         self.start_epoch = 0
         if not self.resume: return
-        try: f = find_checkpoint(self.folder)
-        except FileNotFoundError:
-            print(f"No checkpoint in {self.folder}: starting from epoch 0"); return
+        f = find_checkpoint(self.folder)   # resuming without a checkpoint is an error, not a fresh start
         ck = load_checkpoint(self.learn, f)
         self.start_epoch, self.learn.train_iter = ck['epoch'], ck['train_iter']
-        torch.set_rng_state(ck['rng'])
+        restore_rng_states(ck, self.learn)
         r = getattr(self.learn, 'recorder', None)
         if r is not None and ck['recorder']:
             for k in ('values', 'losses', 'lrs', 'iters'): setattr(r, k, list(ck['recorder'][k]))
@@ -235,8 +313,7 @@ class SpadeCheckpoint(Callback):
 # %% ../nbs/08_io.ipynb #add1df0a
 def resume(learn, path, n_epoch=None, lr=None, **kwargs):
     "Continue fitting `learn` from the checkpoint at `path` (a .pth or a folder) up to `n_epoch` epochs"
-    f = find_checkpoint(path)
-    ck = torch.load(f, map_location='cpu', weights_only=True)
+    ck = read_checkpoint(path); f = ck['file']
     n_epoch = ck['n_epoch'] if n_epoch is None else n_epoch
     cbs = [c for c in learn.cbs if isinstance(c, SpadeCheckpoint)]
     if cbs:
@@ -246,7 +323,7 @@ def resume(learn, path, n_epoch=None, lr=None, **kwargs):
     return learn.fit(n_epoch, lr, cbs=SpadeCheckpoint(f.parent, resume=True), **kwargs)
 
 # %% ../nbs/08_io.ipynb #95a9d971
-class NonFiniteLossError(RuntimeError):
+class NonFiniteLossError(SpadeError, RuntimeError):
     "Training stopped because a loss term became NaN or infinite"
 
 def loss_terms(learn) -> dict:

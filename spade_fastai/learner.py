@@ -20,12 +20,13 @@ from fastai.vision.gan import GANModule, GANTrainer, FixedGANSwitcher, GANLearne
 from .losses import hinge_d_loss, hinge_g_loss, feature_matching_loss, kld_loss, vgg_loss_from
 from .models import spade_networks
 from .data import SpadePhoto, SpadeMask, SpadeCrop, read_label, read_image
+from .checks import atomic_path, check_nums, save_fig
 
 # %% auto #0
 __all__ = ['SpadeGAN', 'spade_splitter', 'SpadeGANLoss', 'SpadeGANTrainer', 'GANTermMetric', 'PairedGANSchedule', 'lr_decay_mult',
            'LinearLRDecay', 'LeanAdam', 'SpadeOptimWrapper', 'lean_adam', 'amp_torch_dtype', 'SpadeMixedPrecision',
-           'SpadeChannelsLast', 'SpadeGANLearner', 'photo01', 'spade_learner', 'generate', 'gan_loss_history',
-           'plot_gan_losses']
+           'SpadeChannelsLast', 'SpadeGANLearner', 'photo01', 'spade_learner', 'size_mismatch', 'check_mask_size',
+           'generate', 'gan_loss_history', 'plot_gan_losses']
 
 # %% ../nbs/07_learner.ipynb #a69c7614
 def _plain(t): return t.as_subclass(Tensor) if isinstance(t, Tensor) else t
@@ -372,23 +373,21 @@ class SpadeGANLearner(GANLearner):
         return super().show_results(ds_idx=ds_idx, dl=dl, max_n=max_n, shuffle=shuffle, **kwargs)
 
     def predict(self, item, rm_type_tfms=None, with_input=False, seed=None):
-        "Generate from one mask file (or an index array (H,W)): `(image in [0,1], raw image in [-1,1], raw image)`."
-        with _seeded(seed, self.dls.device):
-            if isinstance(item, (str, Path)):
-                return super().predict((Path(item), Path(item)), rm_type_tfms=rm_type_tfms, with_input=with_input)
-            raw = generate(self, item, seed=None)[0]
-            res = (photo01(raw), raw, raw)
-            return ((SpadeMask(torch.as_tensor(np.asarray(item))),) + res) if with_input else res
+        "Generate from one mask file or index array (H,W) of the model's size: `(image in [0,1], raw image in [-1,1], raw image)`."
+        m = _as_masks([item] if isinstance(item, (str, Path)) else item, self.classmap)
+        with _seeded(seed, self.dls.device): raw = generate(self, m, seed=None)[0]
+        res = (photo01(raw), raw, raw)
+        return ((SpadeMask(m[0]),) + res) if with_input else res
 
     def generate(self, masks, style=None, seed=None) -> Tensor:
         "Images in [-1,1] for `masks`; see `generate`."
         return generate(self, masks, style=style, seed=seed)
 
     def export(self, fname='export.pkl', **kwargs):
-        "fastai's `export`, without the progress bar's reference to the last DataLoader (it does not pickle)."
+        "fastai's `export`, written atomically (a kill leaves the earlier file, never a truncated one), without the progress bar's reference to the last DataLoader (it does not pickle)."
         for cb in self.cbs:
             if hasattr(cb, 'pbar'): cb.pbar = None
-        return super().export(fname, **kwargs)
+        with atomic_path(Path(self.path)/fname) as tmp: return super().export(Path(tmp).absolute(), **kwargs)
 
 def photo01(x:Tensor) -> SpadePhoto:
     "Generator output in [-1,1] as a photo in [0,1]."
@@ -427,6 +426,13 @@ def spade_learner(dls, ngf:int=64, ndf:int=64, num_D:int=2, n_layers_D:int=4, nu
     "A SPADE `Learner` on `dls` (from `spade_dls`) with the paper's losses, schedule and TTUR optimiser."
     classmap = getattr(dls, 'classmap', None)
     if classmap is None: raise ValueError("dls has no `classmap`: make the DataLoaders with `spade_dls(path, ...)`")
+    lrs = [float(v) for v in lr] if isinstance(lr, (list, tuple)) else [float(lr)] * 2
+    if len(lrs) != 2: raise ValueError(f"lr={lr!r}: pass (lr_G, lr_D), e.g. (1e-4, 4e-4), or one rate for both")
+    check_nums({'lr_G=': (lrs[0], dict(lo=0, lo_open=True)), 'lr_D=': (lrs[1], dict(lo=0, lo_open=True)),
+                'beta2=': (beta2, dict(lo=0, hi=1, hi_open=True)), 'decay_pct=': (decay_pct, dict(lo=0, hi=1)),
+                'lambda_feat=': (lambda_feat, dict(lo=0)), 'lambda_vgg=': (lambda_vgg, dict(lo=0)),
+                'lambda_kld=': (lambda_kld, dict(lo=0)), 'n_crit=': (n_crit, dict(lo=1, integer=True)),
+                'n_gen=': (n_gen, dict(lo=1, integer=True))})
     vgg = vgg_loss_from(vgg_weights) if lambda_vgg else None
     nets = spade_networks(classmap.n_labels, size or _dls_size(dls), ngf=ngf, ndf=ndf, num_D=num_D, n_layers_D=n_layers_D,
                           num_upsampling_layers=num_upsampling_layers, use_vae=use_vae, seed=seed)
@@ -439,8 +445,6 @@ def spade_learner(dls, ngf:int=64, ndf:int=64, num_D:int=2, n_layers_D:int=4, nu
     if amp is not None: cbs.append(SpadeMixedPrecision(amp))
     if channels_last: cbs.append(SpadeChannelsLast())
     opt_func = partial(lean_adam if adam == 'torch' else Adam, mom=0., sqr_mom=beta2, eps=1e-8, wd=0.)
-    lrs = [float(v) for v in lr] if isinstance(lr, (list, tuple)) else [float(lr)] * 2
-    if len(lrs) != 2: raise ValueError(f"lr={lr!r}: pass (lr_G, lr_D), e.g. (1e-4, 4e-4), or one rate for both")
     return SpadeGANLearner(dls, model, loss, switcher=switcher, n_crit=n_crit, n_gen=n_gen, decay_pct=decay_pct,
                            cbs=cbs, opt_func=opt_func, splitter=spade_splitter, lr=lrs, wd=0., **kw)
 
@@ -479,6 +483,18 @@ def _as_masks(masks, classmap) -> Tensor:
     if m.is_floating_point(): raise ValueError(f"masks must be integer class indices, got {m.dtype}")
     return (m[None] if m.dim() == 2 else m).long()
 
+def size_mismatch(got, size, what='masks') -> str:
+    "The message for masks whose (H,W) `got` is not the model's `size`, with the two fixes"
+    (h, w), (mh, mw) = got, size
+    return (f"{what} {h}x{w} (HxW) but the model makes {mh}x{mw} images, and the output would not line up with the mask; "
+            f"crop or tile the masks to {mh}x{mw} (spade_prep --chip-size {mh} cuts rasters into such chips), "
+            f"or train a model at that size (spade_train --size)")
+
+def check_mask_size(m:Tensor, G, what='masks'):
+    "Refuse masks (B,H,W) of another size than generator `G` makes (its output would not align with them)"
+    size = getattr(G, 'size', None)
+    if size is not None and tuple(m.shape[-2:]) != tuple(size): raise ValueError(size_mismatch(m.shape[-2:], size, what))
+
 def _as_style(style) -> Tensor:
     if isinstance(style, (str, Path)): style = [style]
     if isinstance(style, (list, tuple)) and isinstance(style[0], (str, Path)):
@@ -494,6 +510,7 @@ def generate(learn_or_G, masks, style=None, seed:int=None, amp:str=None) -> Tens
     G, E = model.generator, model.encoder
     cm = learn_or_G.classmap if isinstance(learn_or_G, SpadeGANLearner) else getattr(model, 'classmap', None)
     m = _as_masks(masks, cm)
+    check_mask_size(m, G, 'masks are' if m.shape[0] > 1 else 'the mask is')
     dev = next(G.parameters()).device
     m = m.to(dev)
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
@@ -533,5 +550,5 @@ def plot_gan_losses(learn, smooth:float=0., fname=None, figsize=(11, 3.8)):
             if n in d: ax.plot(np.arange(len(d)), _ema(d[n].tolist(), smooth), label=n, lw=2 if n.endswith('loss') else 1)
         ax.set_title(f'{title} losses'); ax.set_xlabel(f'{mode} step'); ax.legend(fontsize=8)
     fig.tight_layout()
-    if fname is not None: fig.savefig(fname, dpi=100)
+    if fname is not None: save_fig(fig, fname, dpi=100)
     return fig

@@ -9,11 +9,12 @@ from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr
 from fastcore.meta import delegates
+from .checks import SpadeError
 
 # %% auto #0
 __all__ = ['VGG_SLICE_ENDS', 'VGG_LAYER_WEIGHTS', 'VGG19_IMAGENET_FILE', 'scale_logits', 'hinge_d_loss', 'hinge_g_loss',
-           'feature_matching_loss', 'kld_loss', 'imagenet_vgg19_state', 'load_state_file', 'vgg19_features_state',
-           'vgg19_features', 'vgg19_slices', 'VGG19Loss', 'vgg_loss_from']
+           'feature_matching_loss', 'kld_loss', 'VGGWeightsError', 'imagenet_vgg19_state', 'load_state_file',
+           'vgg19_features_state', 'vgg19_features', 'vgg19_slices', 'VGG19Loss', 'vgg_loss_from']
 
 # %% ../nbs/06_losses.ipynb #c4e8d600
 def scale_logits(preds:list) -> list:
@@ -62,14 +63,17 @@ def _vgg_help(extra='') -> str:
             f"or turn the VGG loss off with vgg_weights=None (spade_train --no-vgg).")
 
 # %% ../nbs/06_losses.ipynb #d51ffa0f
+class VGGWeightsError(SpadeError, RuntimeError):
+    "The VGG19 weights for the perceptual loss cannot be had (a set-up problem the commands report in one line)"
+
 def imagenet_vgg19_state(timeout:float=30.) -> dict:
-    "torchvision's ImageNet VGG19 state dict from the hub cache or a download; `RuntimeError` with the fix if neither works."
+    "torchvision's ImageNet VGG19 state dict from the hub cache or a download; `VGGWeightsError` with the fix if neither works."
     from torchvision.models import VGG19_Weights
     w, old = VGG19_Weights.IMAGENET1K_V1, socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout)  # an unreachable host must fail, not hang
     try: return w.get_state_dict(progress=True, check_hash=True)
     except Exception as e:
-        raise RuntimeError(_vgg_help(f"Could not load the ImageNet VGG19 weights for the perceptual loss "
+        raise VGGWeightsError(_vgg_help(f"Could not load the ImageNet VGG19 weights for the perceptual loss "
                                      f"({w.url}): {type(e).__name__}: {e}. ")) from e
     finally: socket.setdefaulttimeout(old)
 

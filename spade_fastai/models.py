@@ -12,7 +12,8 @@ __all__ = ['UPSAMPLING_LAYERS', 'INIT_TYPES', 'SN_INITS', 'PARITY', 'as_hw', 'la
 import sys, json, math, contextlib
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
-from .cli import parse_cli
+from .cli import parse_cli, run_cli
+from .checks import check_nums
 from .layers import (one_hot_mask, LabelPyramid, SPADE, SPADEResnetBlock, parse_norm,
                                  param_free_norm, maybe_spectral)
 
@@ -251,6 +252,9 @@ def spade_networks(n_labels:int, size=256, ngf:int=64, ndf:int=64, num_upsamplin
                    norm_G:str='spectralspadesyncbatch3x3', norm_D:str='spectralinstance', norm_E:str='spectralinstance',
                    init_type:str='xavier', init_gain:float=0.02, sn_init:str='pytorch', seed:int=None, device=None) -> dict:
     "Build and initialise G, D (and E with `use_vae`): dict(G, D, E, options, net_options)."
+    check_nums({'n_labels=': (n_labels, dict(lo=1, integer=True)), 'ngf=': (ngf, dict(lo=2 if num_upsampling_layers == 'most' else 1, integer=True)),
+                'ndf=': (ndf, dict(lo=1, integer=True)), 'z_dim=': (z_dim, dict(lo=1, integer=True)),
+                'num_D=': (num_D, dict(lo=1, integer=True)), 'n_layers_D=': (n_layers_D, dict(lo=1, integer=True))})
     h, w = as_hw(size)
     opts = dict(n_labels=int(n_labels), size=[h, w], ngf=ngf, ndf=ndf, num_upsampling_layers=num_upsampling_layers,
                 use_vae=bool(use_vae), z_dim=z_dim, num_D=num_D, n_layers_D=n_layers_D, norm_G=norm_G, norm_D=norm_D,
@@ -305,14 +309,16 @@ def summary_counts(n_classes:int=None, # (required) Label channels (one-hot widt
                    z_dim:int=256, # Style code size (VAE)
                   ) -> dict:
     "Parameter counts of the SPADE networks for these options (built on the meta device)."
-    if n_classes is None: raise ValueError("n_classes is required (the one-hot width: number of label channels)")
+    if n_classes is None: raise ValueError("--n-classes is required (the label channels: one-hot width)")
+    check_nums({'--n-classes': (n_classes, dict(lo=1, integer=True)), '--ngf': (ngf, dict(lo=1, integer=True)),
+                '--ndf': (ndf, dict(lo=1, integer=True)), '--num-d': (num_d, dict(lo=1, integer=True)),
+                '--n-layers-d': (n_layers_d, dict(lo=1, integer=True)), '--z-dim': (z_dim, dict(lo=1, integer=True))})
     nets = spade_networks(n_classes, as_hw(size), ngf=ngf, ndf=ndf, num_upsampling_layers=num_upsampling_layers,
                           use_vae=use_vae, z_dim=z_dim, num_D=num_d, n_layers_D=n_layers_d, device='meta')
     return dict(G_params=count_params(nets['G']), D_params=count_params(nets['D']),
                 E_params=count_params(nets['E']) if use_vae else None, **nets['options'])
 
-def spade_summary(argv:list=None):
-    "Print the SPADE networks' parameter counts for the given options as one JSON line."
-    args = parse_cli(summary_counts, sys.argv[1:] if argv is None else argv, prog='spade_summary')
-    if args['n_classes'] is None: raise SystemExit("spade_summary: error: --n-classes is required (the label channels: one-hot width)")
-    print(json.dumps(summary_counts(**args)))
+def spade_summary(argv:list=None) -> int:
+    "Print the SPADE networks' parameter counts for the given options as one JSON line (exit status 1 with one line on bad options)."
+    return run_cli(summary_counts, sys.argv[1:] if argv is None else argv, name='spade_summary',
+                   call=lambda **kw: print(json.dumps(summary_counts(**kw))))

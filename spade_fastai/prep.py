@@ -22,14 +22,15 @@ from fastcore.basics import store_attr
 from fastcore.script import Param
 from .cli import spade_cli, run_cli
 
-from .classmap import ClassMap
+from .classmap import ClassMap, _color_codes
+from .checks import check_nums, write_text, Interrupted
 
 # %% auto #0
 __all__ = ['CHESAPEAKE_13_TO_7', 'PALETTE', 'open_raster', 'parse_bands', 'parse_remap', 'apply_remap', 'parse_stretch',
-           'same_crs', 'same_grid', 'check_overlap', 'sample_windows', 'percentile_limits', 'to_rgb8', 'ImageStack',
-           'LabelSource', 'colormap_ids', 'classes_from_values', 'load_classes', 'raster_classes', 'output_ignore_id',
-           'label_dtype', 'label_plan', 'chip_stem', 'ChipWriter', 'make_summary', 'summary_text', 'chip_windows',
-           'prep_rasters', 'spade_prep']
+           'same_crs', 'same_grid', 'check_overlap', 'sample_windows', 'percentile_limits', 'to_rgb8', 'read_checked',
+           'ImageStack', 'LabelSource', 'colormap_ids', 'classes_from_values', 'parse_colour_classes', 'load_classes',
+           'raster_classes', 'output_ignore_id', 'label_dtype', 'label_plan', 'chip_stem', 'ChipWriter', 'make_summary',
+           'summary_text', 'chip_windows', 'check_prep_options', 'prep_rasters', 'convert_rgb_labels', 'spade_prep']
 
 # %% ../nbs/03_prep.ipynb #f144a913
 def open_raster(path, what='raster'):
@@ -154,6 +155,17 @@ def to_rgb8(x, limits=None):
     return np.ascontiguousarray(np.moveaxis(np.round(y).astype(np.uint8), 0, -1))
 
 # %% ../nbs/03_prep.ipynb #f4d61e94
+def read_checked(name, read, window=None):
+    "`read()` of a raster window; a failed read (a truncated or damaged file) names the file, the window and GDAL's reason"
+    try: return read()
+    except RasterioIOError as e:
+        why = e.__cause__ or e.__context__ or e
+        at = (f" at pixel column {int(window.col_off)}, row {int(window.row_off)} ({int(window.width)}x{int(window.height)} window)"
+              if window is not None else '')
+        raise ValueError(f"cannot read {name}{at}: {why}. The file is truncated or damaged: copy or download it again "
+                         f"(`gdalinfo -checksum {name}` reads every block and shows where it breaks)") from None
+
+# %% ../nbs/03_prep.ipynb #70e21e93
 class ImageStack:
     "Three bands (R, G, B) picked from one or more co-registered imagery files, read window by window"
     def __init__(self, paths, bands=None, nodata=None):
@@ -192,7 +204,7 @@ class ImageStack:
         "The chosen bands (3, h, w) in their own dtype, and the (h, w) mask of invalid pixels"
         kw = dict(window=window)
         if out_shape is not None: kw.update(out_shape=out_shape, resampling=Resampling.nearest)
-        got = {k: self.srcs[k[0]].read(k[1], **kw) for k in dict.fromkeys(self.sel)}
+        got = {k: read_checked(self.paths[k[0]], lambda: self.srcs[k[0]].read(k[1], **kw), window) for k in dict.fromkeys(self.sel)}
         x = np.stack([got[k] for k in self.sel])
         bad = np.zeros(x.shape[1:], bool)
         if x.dtype.kind == 'f': bad |= ~np.isfinite(x).all(0)
@@ -238,11 +250,11 @@ class LabelSource:
 
     def read(self, window):
         "Raw label values for an imagery-grid `window`, and the mask of nodata / uncovered pixels"
-        x = self.ds.read(1, window=window)
+        x = read_checked(self.name, lambda: self.ds.read(1, window=window), window)
         bad = np.zeros(x.shape, bool)
         if x.dtype.kind == 'f': bad |= ~np.isfinite(x)
         if self.nodata is not None and not _is_nan(self.nodata): bad |= x == self.nodata
-        if self.warped and self.nodata is None: bad |= self.ds.read(2, window=window) == 0
+        if self.warped and self.nodata is None: bad |= read_checked(self.name, lambda: self.ds.read(2, window=window), window) == 0
         return x, bad
 
 # %% ../nbs/03_prep.ipynb #bb303384
@@ -272,12 +284,22 @@ def classes_from_values(values, cmap=None, remap=None, exclude=()):
         return _hex(PALETTE[i % len(PALETTE)])
     return [dict(id=t, name=f'class {t}', color=color(i, t)) for i, t in enumerate(ids)]
 
+def parse_colour_classes(spec:str) -> ClassMap:
+    "A ClassMap from 'ID=#RRGGBB[:name],...' (a colour map typed on the command line)"
+    classes = []
+    for part in spec.split(','):
+        m = re.fullmatch(r'\s*(\d+)\s*=\s*#([0-9A-Fa-f]{6})\s*(?::(.+))?', part)
+        if not m: raise ValueError(f"--classes {spec!r}: {part!r} is not ID=#RRGGBB or ID=#RRGGBB:name, e.g. 1=#00C5FF:water,2=#267300:forest")
+        classes.append(dict(id=int(m[1]), name=(m[3] or f'class {m[1]}').strip(), color=_hex(m[2])))
+    return ClassMap(classes)
+
 def load_classes(spec):
-    "A ClassMap from a classes.json path, 'chesapeake7' or 'chesapeake13'; None for 'colormap' and 'data'"
+    "A ClassMap from a classes.json path, 'chesapeake7', 'chesapeake13' or 'ID=#RRGGBB[:name],...'; None for 'colormap' and 'data'"
     if isinstance(spec, ClassMap): return spec
     s = str(spec).strip()
     if s.lower() in ('chesapeake7', 'chesapeake13'): return getattr(ClassMap, s.lower())()
     if s.lower() in ('colormap', 'data'): return None
+    if '=' in s and '#' in s: return parse_colour_classes(s)
     p = Path(s)
     if not p.is_file():
         raise FileNotFoundError(f"classes file not found: {p}; give a classes.json (ClassMap.save), or one of "
@@ -419,8 +441,8 @@ class ChipWriter:
         shutil.rmtree(self.stage, ignore_errors=True)
         classmap.save(self.out/'classes.json')
         s = make_summary(self, classmap, info)
-        (self.out/'summary.json').write_text(json.dumps(s, indent=1))
-        (self.out/'summary.txt').write_text(summary_text(s))
+        write_text(self.out/'summary.json', json.dumps(s, indent=1))
+        write_text(self.out/'summary.txt', summary_text(s))
         return s
 
 # %% ../nbs/03_prep.ipynb #15415e7e
@@ -474,6 +496,12 @@ def chip_windows(width, height, size, stride=None, region=None):
     return [Window(c, r, size, size) for r in rows for c in cols]
 
 # %% ../nbs/03_prep.ipynb #1397e4e4
+def check_prep_options(chip_size=None, stride=None, max_nodata=None):
+    "Refuse out-of-range `spade_prep` numbers before any raster is opened"
+    check_nums({'--chip-size': (chip_size, dict(lo=1, integer=True)),
+                '--stride': (stride, dict(lo=1, integer=True, what='pixels between chips; leave it out for no overlap')),
+                '--max-nodata': (max_nodata, dict(lo=0, hi=1, what='the largest share of nodata pixels a chip may hold'))})
+#| export
 def _as_num(v):
     "'255' / 255.0 -> 255; other floats (and NaN) stay floats; None stays None"
     if v is None: return None
@@ -484,6 +512,7 @@ def prep_rasters(image, label, out, chip_size=256, stride=None, bands=None, clas
                  label_nodata=None, image_nodata=None, max_nodata=0.5, stretch=(2, 98), overwrite=False, cache_mb=64,
                  progress=True):
     "Cut an imagery raster and a label raster (any grid) into a chip folder for `SpadeItemList`; returns the summary"
+    check_prep_options(chip_size=chip_size, stride=stride, max_nodata=max_nodata)
     t0 = time.time()
     with rasterio.Env(GDAL_CACHEMAX=int(cache_mb)), ExitStack() as stack:
         st = stack.enter_context(ImageStack(image, bands, _as_num(image_nodata)))
@@ -512,12 +541,84 @@ def prep_rasters(image, label, out, chip_size=256, stride=None, bands=None, clas
                     remap={str(k): v for k, v in remap_d.items()} if remap_d else None, seconds=time.time() - t0)
         return wr.finish(cm, info, cmap, exclude={nodata})
 
+# %% ../nbs/03_prep.ipynb #07f57125
+def _rgb_sources(src):
+    "(label pictures, images folder or None, classes.json or None) of a chip folder, a folder of pictures or one picture"
+    src = Path(src)
+    if src.is_file(): return [src], None, None
+    if not src.is_dir(): raise FileNotFoundError(f"--rgb-labels {src}: no such file or folder")
+    lbl_dir = src/'labels' if (src/'labels').is_dir() else src
+    from spade_fastai.data import _by_stem   # one output per stem: a.png beside a.tif is refused by name
+    files = list(_by_stem(lbl_dir, ('.png', '.tif', '.tiff')).values())
+    if not files: raise FileNotFoundError(f"--rgb-labels {src}: no .png/.tif label pictures in {lbl_dir}")
+    imgs = src/'images' if lbl_dir != src and (src/'images').is_dir() else None
+    return files, imgs, (src/'classes.json' if (src/'classes.json').is_file() else None)
+
+def _unknown_colours(rgb, codes) -> Counter:
+    "{colour code: pixels} of the colours in an (H,W,3|4) picture that are no class colour"
+    vals, counts = np.unique(_color_codes(rgb[..., :3]), return_counts=True)
+    unk = ~np.isin(vals, codes)
+    return Counter(dict(zip(vals[unk].tolist(), counts[unk].tolist())))
+
+def convert_rgb_labels(src, out, classes=None, overwrite=False, progress=True) -> dict:
+    "Colour label pictures -> single-band class-id PNGs through the class colours; a chip folder becomes a chip folder"
+    from spade_fastai.data import read_label
+    files, imgs, cj = _rgb_sources(src)
+    spec = classes if classes is not None else cj
+    if spec is None:
+        raise ValueError(f"--rgb-labels {src}: no classes.json there to take the class colours from; give them with "
+                         "--classes classes.json, chesapeake7, chesapeake13 or \"1=#00C5FF:water,2=#267300:forest\"")
+    cm = load_classes(spec)
+    if cm is None: raise ValueError(f"--classes {spec} gives no class colours; --rgb-labels needs a classes.json, a scheme or ID=#RRGGBB,...")
+    out, src = Path(out), Path(src)
+    dest = out/'labels' if imgs is not None else out
+    if dest.resolve() in {files[0].parent.resolve(), src.resolve()}:
+        raise ValueError(f"--out {out} would write over the colour pictures in {files[0].parent}; choose another --out")
+    old = [dest/f'{f.stem}.png' for f in files if (dest/f'{f.stem}.png').exists()]
+    if old and not overwrite:
+        raise FileExistsError(f"{dest} already holds {len(old)} of the label files this run writes ({old[0].name}, ...); "
+                              "pass --overwrite to replace them, or choose another --out")
+    codes, dtype = _color_codes(cm.palette), np.uint8 if max(cm.all_ids.tolist()) <= 255 else np.uint16
+    stage = out/'.spade_prep_partial'
+    shutil.rmtree(stage, ignore_errors=True); stage.mkdir(parents=True)
+    unknown, where, single, pixels = Counter(), Counter(), 0, Counter()
+    try:
+        for f in tqdm(files, desc='spade_prep --rgb-labels', unit='label', disable=not progress, dynamic_ncols=True):
+            arr = read_label(f)
+            if arr.ndim == 2: ids, single = arr, single + 1
+            else:
+                unk = _unknown_colours(arr, codes)
+                if unk: unknown.update(unk); where.update(unk.keys()); continue
+                ids = cm.rgb_to_ids(arr, fname=f)
+            if unknown: continue   # the run will fail: only collect the remaining unknown colours
+            pixels.update(dict(zip(*(v.tolist() for v in np.unique(ids, return_counts=True)))))
+            _save_png(stage/f'{f.stem}.png', ids.astype(dtype))
+        if unknown:
+            lst = ', '.join(f"#{c:06X} ({n} px in {where[c]} picture{'s' if where[c] > 1 else ''})" for c, n in unknown.most_common(12))
+            more = f", ... ({len(unknown)} colours in all)" if len(unknown) > 12 else ''
+            raise ValueError(f"{len(unknown)} colours in the label pictures of {src} match no class colour of {spec}: {lst}{more}. "
+                             "Add them to classes.json as classes (or as the nodata colour), or clean the pictures "
+                             "(anti-aliasing and JPEG compression invent colours). Nothing was written.")
+        dest.mkdir(parents=True, exist_ok=True)
+        for f in files: (stage/f'{f.stem}.png').replace(dest/f'{f.stem}.png')
+        n_img = 0
+        if imgs is not None:
+            (out/'images').mkdir(exist_ok=True)
+            for f in sorted(imgs.iterdir()):
+                if f.is_file() and not f.name.startswith('.'): shutil.copy2(f, out/'images'/f.name); n_img += 1
+        cm.save(out/'classes.json')
+    finally: shutil.rmtree(stage, ignore_errors=True)
+    return dict(out=str(dest), converted=len(files) - single, single_band=single, images_copied=n_img, classes_from=str(spec),
+                pixels={cm.names[cm.ids.tolist().index(i)] if i in cm.ids.tolist() else f'nodata ({i})': n
+                        for i, n in sorted(pixels.items())})
+
 # %% ../nbs/03_prep.ipynb #a1448fe7
 @spade_cli
 def spade_prep(
     image:Param("Imagery raster(s); several single-band files are stacked as bands in order", str, nargs='+')=None,
     label:str=None, # Label raster of class ids (any grid/CRS: resampled onto the imagery grid, nearest)
     arcgis:str=None, # ArcGIS Pro 'Classified Tiles' export folder (instead of --image/--label)
+    rgb_labels:str=None, # Colour label pictures to convert to class ids: a chip folder, a folder or a file (colours from --classes or its classes.json)
     out:str='chips', # Output chip folder (images/, labels/, classes.json, summary.json, summary.txt)
     chip_size:int=256, # Chip size in pixels
     stride:int=None, # Step between chips in pixels (default: the chip size, no overlap)
@@ -531,7 +632,24 @@ def spade_prep(
     overwrite:bool=False, # Replace the chips of an earlier run in --out
     quiet:bool=False, # No progress bar
 ):
-    "Turn imagery + land-cover rasters, or an ArcGIS Pro Classified Tiles export, into SPADE training chips"
+    "Turn imagery + land-cover rasters, or an ArcGIS Pro Classified Tiles export, into SPADE training chips (or colour labels into class ids)"
+    check_prep_options(chip_size=chip_size, stride=stride, max_nodata=max_nodata)
+    try: _spade_prep(image, label, arcgis, rgb_labels, out, chip_size, stride, bands, classes, remap, label_nodata,
+                     image_nodata, max_nodata, stretch, overwrite, quiet)
+    except KeyboardInterrupt:
+        kept = " (the chips already there are unchanged)" if any(Path(out).glob('labels/*.png')) else ''
+        raise Interrupted(f"nothing was written to {out}{kept}; run the command again to make the chips") from None
+
+def _spade_prep(image, label, arcgis, rgb_labels, out, chip_size, stride, bands, classes, remap, label_nodata,
+                image_nodata, max_nodata, stretch, overwrite, quiet):
+    if rgb_labels is not None:
+        if image or label or arcgis: raise ValueError("--rgb-labels converts label pictures on its own: leave out --image/--label/--arcgis")
+        r = convert_rgb_labels(rgb_labels, out, classes=classes, overwrite=overwrite, progress=not quiet)
+        print(f"spade_prep --rgb-labels: {r['converted']} colour pictures converted to class ids in {r['out']}"
+              + (f", {r['single_band']} single-band (already ids) copied" if r['single_band'] else '')
+              + (f", {r['images_copied']} images copied" if r['images_copied'] else '') + f"; classes from {r['classes_from']}")
+        for n, px in r['pixels'].items(): print(f"  {n:<32} {px:>12} px")
+        return
     kw = dict(bands=bands, classes=classes, remap=remap, label_nodata=label_nodata, image_nodata=image_nodata,
               max_nodata=max_nodata, stretch=stretch, overwrite=overwrite, progress=not quiet)
     if arcgis is not None:

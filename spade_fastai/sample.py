@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from .cli import spade_cli
+from .checks import save_image, write_text
 from .classmap import ClassMap
 
 # %% auto #0
@@ -118,10 +119,10 @@ def make_sample(path, n=200, size=64, seed=0, overwrite=False) -> Path:
     for i in range(n):
         rng = _chip_rng(seed, i)
         m = sample_mask(rng, size)
-        Image.fromarray(m).save(path / 'labels' / f'chip_{i:05d}.png')
-        Image.fromarray(render_image(m, rng)).save(path / 'images' / f'chip_{i:05d}.png')
+        save_image(path / 'labels' / f'chip_{i:05d}.png', m)
+        save_image(path / 'images' / f'chip_{i:05d}.png', render_image(m, rng))
     sample_classmap().save(path / 'classes.json')
-    (path / 'sample.json').write_text(json.dumps(dict(
+    write_text(path / 'sample.json', json.dumps(dict(
         synthetic=True, note='SYNTHETIC land-cover chips made by spade_fastai.sample.make_sample; not real imagery',
         params=params), indent=1))
     return path

@@ -4,23 +4,30 @@
 
 # %% ../nbs/09_train.ipynb #e69ca523
 from __future__ import annotations
-import sys, os, time, csv
+import sys, os, time, csv, json, shlex, inspect
+from collections import Counter
 from pathlib import Path
 import numpy as np, torch
 from PIL import Image
 from fastcore.script import Param
+from tqdm.auto import tqdm
 from .cli import spade_cli, parse_cli
+from .checks import check_nums, atomic_path, write_text, save_image, save_fig, ensure_writable, Interrupted
 from fastai.torch_core import set_seed
 from fastai.learner import load_learner
 from .sample import make_sample
-from .data import spade_dls, read_label, photo_uint8
-from .learner import spade_learner, generate, plot_gan_losses, gan_loss_history, SpadeGAN
-from .io import save_spade, load_spade, SpadeCheckpoint, NaNGuard, NonFiniteLossError
+from .data import spade_dls, read_label, photo_uint8, image_size
+from .models import latent_grid
+from .learner import spade_learner, generate, plot_gan_losses, gan_loss_history, SpadeGAN, size_mismatch, _dls_size
+from .io import (save_spade, load_spade, SpadeCheckpoint, NaNGuard, NonFiniteLossError, find_checkpoint,
+                             read_checkpoint, check_checkpoint_fits, load_checkpoint_nets)
 
 # %% auto #0
-__all__ = ['SAMPLE_DEMO', 'DATA_DEFAULTS', 'LABEL_EXTS', 'train_settings', 'write_losses_csv', 'save_figure', 'save_batch',
-           'save_results', 'cpu_has_native_bf16', 'spade_train', 'mask_files', 'load_generator', 'encode_masks',
-           'to_uint8', 'preview', 'spade_generate']
+__all__ = ['SAMPLE_DEMO', 'DATA_DEFAULTS', 'RUN_FILES', 'RESUME_KEYS', 'LABEL_EXTS', 'GENERATE_EXTRAS', 'train_settings',
+           'write_losses_csv', 'save_figure', 'save_batch', 'save_results', 'write_step_losses', 'cpu_has_native_bf16',
+           'check_train_options', 'earlier_run', 'prepare_run_folder', 'check_resume_settings', 'resume_command',
+           'spade_train', 'mask_files', 'load_generator', 'check_masks', 'encode_masks', 'to_uint8', 'preview',
+           'output_names', 'check_generate_out', 'spade_generate']
 
 # %% ../nbs/09_train.ipynb #98c5eb40
 SAMPLE_DEMO = dict(size=32, ngf=16, ndf=16, epochs=20, bs=8, lr_g=2e-4, lr_d=4e-4)
@@ -37,18 +44,18 @@ def train_settings(data=None, **given) -> dict:
 
 # %% ../nbs/09_train.ipynb #2406aeef
 def write_losses_csv(learn, path) -> Path:
-    "Every recorder column, one row per epoch"
+    "Every recorder column, one row per epoch (written atomically)"
     r = learn.recorder
     names = [n for n in r.metric_names if n not in ('epoch', 'time')]
-    with open(path, 'w', newline='') as f:
+    with atomic_path(path) as tmp, open(tmp, 'w', newline='') as f:
         w = csv.writer(f); w.writerow(['epoch'] + names)
         for i, vals in enumerate(r.values): w.writerow([i] + ['' if v is None else v for v in vals])
     return Path(path)
 
 def save_figure(fig, path, dpi=100) -> Path:
-    "Save a matplotlib figure and close it"
+    "Save a matplotlib figure atomically and close it"
     import matplotlib.pyplot as plt
-    fig.savefig(path, dpi=dpi, bbox_inches='tight'); plt.close(fig)
+    save_fig(fig, path, dpi=dpi, bbox_inches='tight'); plt.close(fig)
     return Path(path)
 
 def save_batch(dls, path, max_n=6) -> Path:
@@ -64,6 +71,11 @@ def save_results(learn, path, max_n=6) -> Path:
     n = min(max_n, len(dl.dataset))
     learn.show_results(dl=dl.new(bs=n, shuffle=False, drop_last=False), max_n=n, shuffle=False)
     return save_figure(plt.gcf(), path)
+
+def write_step_losses(learn, path) -> Path:
+    "Every G and D step's loss terms as a CSV (written atomically)"
+    with atomic_path(path) as tmp: gan_loss_history(learn).to_csv(tmp, index=False)
+    return Path(path)
 
 # %% ../nbs/09_train.ipynb #743845f2
 def cpu_has_native_bf16() -> bool:
@@ -84,6 +96,80 @@ def _describe(data, out, s, n_chips) -> str:
     return (f"spade_train: {src} -> {out}\n  size {s['size']}, bs {s['bs']}, epochs {s['epochs']}, ngf {s['ngf']}, "
             f"ndf {s['ndf']}, lr G {s['lr_g']} / D {s['lr_d']}, VGG loss: {vgg}")
 
+# %% ../nbs/09_train.ipynb #a1b2c3d4
+RUN_FILES = ('model.safetensors', 'learner.pkl', 'best_model.safetensors', 'losses.csv', 'losses_steps.csv',
+             'losses.png', 'results.png', 'batch.png', 'run.json')
+RESUME_KEYS = ('data', 'size', 'ngf', 'ndf', 'use_vae', 'bs', 'lr_g', 'lr_d', 'beta2', 'vgg_weights', 'seed',
+               'valid_pct', 'n_sample')
+
+def check_train_options(size=None, bs=None, epochs=None, ngf=None, ndf=None, lr_g=None, lr_d=None, beta2=None,
+                        n_sample=None, valid_pct=None, num_workers=None, threads=None, eval_every=None,
+                        eval_tiles=None, seg_epochs=None):
+    "Refuse an out-of-range `spade_train` option, naming it, before any work"
+    whole = lambda lo: dict(lo=lo, integer=True)
+    check_nums({'--size': (size, whole(1)), '--bs': (bs, dict(lo=1, integer=True, what='chips per batch')),
+                '--epochs': (epochs, dict(lo=1, integer=True, what='an untrained model is no result; to continue a run use --resume')),
+                '--ngf': (ngf, whole(1)), '--ndf': (ndf, whole(1)),
+                '--lr-g': (lr_g, dict(lo=0, lo_open=True)), '--lr-d': (lr_d, dict(lo=0, lo_open=True)),
+                '--beta2': (beta2, dict(lo=0, hi=1, hi_open=True)), '--n-sample': (n_sample, whole(1)),
+                '--valid-pct': (valid_pct, dict(lo=0, hi=1, hi_open=True, what='the share of chips held out')),
+                '--num-workers': (num_workers, whole(0)), '--threads': (threads, whole(1)),
+                '--eval-every': (eval_every, dict(lo=0, integer=True, what='0 turns it off')),
+                '--eval-tiles': (eval_tiles, whole(1)), '--seg-epochs': (seg_epochs, whole(1))})
+    if size is not None:
+        try: latent_grid(size)
+        except ValueError as e: raise ValueError(f"--size {size}: {e}") from None
+
+def earlier_run(out) -> list:
+    "The files an earlier `spade_train` run left in `out`: its outputs and checkpoints"
+    out = Path(out)
+    found = [out/f for f in RUN_FILES if (out/f).is_file()]
+    if (out/'checkpoints').is_dir(): found += sorted(p for p in (out/'checkpoints').iterdir() if p.suffix == '.pth')
+    return found
+
+def prepare_run_folder(out, resume=False, overwrite=False) -> Path:
+    "Check `out` for `spade_train`: an earlier run is continued (`resume`), replaced (`overwrite`) or refused"
+    out = Path(out)
+    if resume and overwrite: raise ValueError("--resume continues the run in --out and --overwrite replaces it: pass one of them")
+    old = earlier_run(out)
+    if resume:
+        try: find_checkpoint(out/'checkpoints')
+        except FileNotFoundError:
+            raise FileNotFoundError(f"--resume: no checkpoint in {out/'checkpoints'} (last.pth or prev.pth) to continue from; "
+                                    "drop --resume to start a new run there") from None
+    elif old:
+        names = ', '.join(str(p.relative_to(out)) for p in old[:4]) + (f", ... ({len(old)} files)" if len(old) > 4 else '')
+        if not overwrite:
+            raise FileExistsError(f"{out} holds an earlier run ({names}); pass --resume to continue it, --overwrite to "
+                                  "replace it, or --out to train into another folder")
+        for p in old: p.unlink()
+        print(f"spade_train: --overwrite: removed the earlier run in {out} ({names})")
+    return ensure_writable(out)
+
+def check_resume_settings(out, now:dict):
+    "Refuse `--resume` with settings that differ from the ones `run.json` recorded, naming each"
+    f = Path(out)/'run.json'
+    if not f.exists(): return   # a run from before run.json: the checkpoint's network options are still checked
+    was = json.loads(f.read_text()).get('settings', {})
+    diff = [k for k in RESUME_KEYS if k in was and was[k] != now.get(k)]
+    if diff:
+        what = '; '.join(f"--{k.replace('_', '-')} {now.get(k)} (the run used {was[k]})" for k in diff)
+        raise ValueError(f"--resume: {what}. Resume with the run's options, or start a new run with another --out "
+                         "(or --overwrite)")
+
+def _flag(k, v, default) -> list:
+    "The command-line words that give option `k` the value `v` (none when it is the default)"
+    if v == default or k in ('resume', 'overwrite'): return []
+    f = '--' + k.replace('_', '-')
+    return [f] if v is True else [f, shlex.quote(str(v))]
+
+def resume_command(data, out, given:dict, defaults:dict) -> str:
+    "The `spade_train` command line that resumes the run: the same options, `--out` and `--resume`"
+    words = ['spade_train'] + ([shlex.quote(str(data))] if data is not None else [])
+    for k, v in given.items():
+        if k not in ('data', 'out'): words += _flag(k, v, defaults.get(k))
+    return ' '.join(words + ['--out', shlex.quote(str(out)), '--resume'])
+
 # %% ../nbs/09_train.ipynb #fdbcbb57
 @spade_cli
 def spade_train(
@@ -102,7 +188,8 @@ def spade_train(
     use_vae:bool=False,       # train the style encoder (VAE) too
     out:str=None,             # output folder (default: runs/sample, or runs/<data folder name>)
     seed:int=0,               # random seed (data split, weights, augmentation)
-    resume:bool=False,        # continue from <out>/checkpoints/last.pth with its optimiser state
+    resume:bool=False,        # continue the run in --out from checkpoints/last.pth (same options; --epochs may grow)
+    overwrite:bool=False,     # replace an earlier run in --out (only the files spade_train writes are removed)
     amp:bool=False,           # mixed precision: bf16 on GPUs that support it and on CPUs with AVX512-BF16/AMX, else fp16 on a GPU (changes the maths)
     channels_last:bool=False, # channels_last memory format (faster with --amp)
     n_sample:int=200,         # number of chips in the built-in sample
@@ -114,20 +201,28 @@ def spade_train(
     seg_epochs:int=10,        # training epochs of --eval-every's segmenter (cached in DATA/.spade_eval)
 ):
     "Train SPADE on a chip folder (or the built-in sample); write weights, learner, results and loss curves to --out."
-    t0 = time.time()
+    given, t0 = dict(locals()), time.time()
+    check_train_options(size=size, bs=bs, epochs=epochs, ngf=ngf, ndf=ndf, lr_g=lr_g, lr_d=lr_d, beta2=beta2,
+                        n_sample=n_sample, valid_pct=valid_pct, num_workers=num_workers, threads=threads,
+                        eval_every=eval_every, eval_tiles=eval_tiles, seg_epochs=seg_epochs)
     if threads: torch.set_num_threads(threads)
     s = train_settings(data, size=size, bs=bs, epochs=epochs, ngf=ngf, ndf=ndf, lr_g=lr_g, lr_d=lr_d,
                        vgg_weights=vgg_weights, no_vgg=no_vgg)
     out = Path(out if out is not None else 'runs/' + ('sample' if data is None else Path(data).resolve().name))
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_run_folder(out, resume=resume, overwrite=overwrite)
     set_seed(seed)
-    chips = Path(data) if data is not None else make_sample(out/'sample_chips', n=n_sample, size=s['size'], seed=0)
+    chips = (Path(data) if data is not None else
+             make_sample(out/'sample_chips', n=n_sample, size=s['size'], seed=0, overwrite=overwrite))
     dls = spade_dls(chips, bs=s['bs'], size=s['size'], valid_pct=valid_pct, seed=seed, num_workers=num_workers)
+    s['size'] = list(_dls_size(dls))
+    settings = dict(data=None if data is None else str(Path(data).resolve()), **s, use_vae=use_vae, beta2=beta2,
+                    seed=seed, valid_pct=valid_pct, n_sample=n_sample if data is None else None)
+    if resume: check_resume_settings(out, settings)
     print(_describe(data, out, s, len(dls.train_ds) + len(dls.valid_ds)))
-    batch_png = save_batch(dls, out/'batch.png')
     if data is None and s['vgg_weights'] is None:
         print("  sample demo: training WITHOUT the VGG perceptual loss (--no-vgg); pass --vgg-weights imagenet|FILE to use it")
-    cbs = [SpadeCheckpoint(out/'checkpoints', resume=resume), NaNGuard()]
+    ck_cb = SpadeCheckpoint(out/'checkpoints', resume=resume)
+    cbs = [ck_cb, NaNGuard()]
     eval_cb = None
     if eval_every:
         from spade_fastai.evaluate import eval_callback
@@ -136,15 +231,21 @@ def spade_train(
     learn = spade_learner(dls, ngf=s['ngf'], ndf=s['ndf'], use_vae=use_vae, vgg_weights=s['vgg_weights'],
                           beta2=beta2,
                           lr=(s['lr_g'], s['lr_d']), amp=_amp_dtype(amp), channels_last=channels_last, seed=seed, cbs=cbs)
+    if resume: check_checkpoint_fits(learn, read_checkpoint(out/'checkpoints'))   # before any training: one clear line
     learn.path = out
     learn.train_meta = dict(valid_pct=valid_pct, seed=seed, n_chips=len(dls.train_ds) + len(dls.valid_ds))   # the split, for spade_eval
-    learn.fit(s['epochs'])
+    defaults = {k: v.default for k, v in inspect.signature(spade_train).parameters.items()}
+    write_text(out/'run.json', json.dumps(dict(settings=settings, resume=resume_command(data, out, given, defaults)), indent=1))
+    batch_png = save_batch(dls, out/'batch.png')
+    try: learn.fit(s['epochs'])
+    except KeyboardInterrupt:
+        raise Interrupted(_stopped_message(learn, ck_cb, resume_command(data, out, given, defaults))) from None
     learn.remove_cbs(cbs)   # training-only callbacks stay out of the exported learner
     files = dict(batch=batch_png, model=save_spade(out/'model.safetensors', learn), learner=out/'learner.pkl',
-                 losses=write_losses_csv(learn, out/'losses.csv'), losses_steps=out/'losses_steps.csv',
+                 losses=write_losses_csv(learn, out/'losses.csv'),
+                 losses_steps=write_step_losses(learn, out/'losses_steps.csv'),
                  losses_png=save_figure(plot_gan_losses(learn, smooth=0.9), out/'losses.png'),
                  results=save_results(learn, out/'results.png'))
-    gan_loss_history(learn).to_csv(files['losses_steps'], index=False)
     learn.export('learner.pkl')
     if eval_cb is not None and eval_cb.best_epoch is not None:
         files['best_model'] = out/f'{eval_cb.fname}.safetensors'
@@ -152,40 +253,73 @@ def spade_train(
     print(f"spade_train: done in {time.time()-t0:.0f} s; wrote " + ', '.join(str(p) for p in files.values()))
     return dict(learn=learn, out=out, **files)
 
+def _stopped_message(learn, ck_cb, resume_cmd) -> str:
+    "What Ctrl-C during training kept, and the command that continues"
+    where = f"in epoch {getattr(learn, 'epoch', 0) + 1} of {getattr(learn, 'n_epoch', '?')}"
+    f = ck_cb.folder/'last.pth'
+    if not f.exists():
+        return (f"stopped {where}, before the first checkpoint (one is written after every epoch); start again with: "
+                + resume_cmd.replace(' --resume', ' --overwrite'))
+    return f"stopped {where}; the last checkpoint is {f}; resume with: {resume_cmd}"
+
 # %% ../nbs/09_train.ipynb #905032f3
 LABEL_EXTS = ('.png', '.tif', '.tiff')
 
 def mask_files(masks) -> list:
-    "Label files named in `masks` (files, or folders searched for .png/.tif/.tiff)"
-    files = []
+    "Label files named in `masks` (files, or folders searched for .png/.tif/.tiff; hidden files skipped), each once"
+    files, seen = [], set()
     for m in ([masks] if isinstance(masks, (str, Path)) else masks):
         p = Path(m)
-        if p.is_dir(): files += sorted(f for f in p.iterdir() if f.suffix.lower() in LABEL_EXTS)
-        elif p.is_file(): files.append(p)
+        if p.is_dir(): new = sorted(f for f in p.iterdir() if f.suffix.lower() in LABEL_EXTS and not f.name.startswith('.'))
+        elif p.is_file(): new = [p]
         else: raise FileNotFoundError(f"Mask file or folder not found: {p}")
+        for f in new:
+            if f.resolve() not in seen: seen.add(f.resolve()); files.append(f)
     if not files: raise FileNotFoundError(f"No mask files ({', '.join(LABEL_EXTS)}) in {masks}")
     return files
 
+def _from_nets(n) -> tuple:
+    return SpadeGAN(n['G'], n['D'], n['E'], net_options=n['options'], classmap=n['classmap']), n['classmap']
+
 def load_generator(model) -> tuple:
-    "`(SpadeGAN, ClassMap)` from a `model.safetensors` (no unpickling) or an exported `learner.pkl`"
+    "`(SpadeGAN, ClassMap)` from a `model.safetensors`, a checkpoint (.pth), a run folder, or an exported `learner.pkl`"
     p = Path(model)
     if not p.exists(): raise FileNotFoundError(f"Model not found: {p}; pass --model <out>/model.safetensors from spade_train")
-    if p.suffix == '.safetensors':
-        n = load_spade(p)
-        return SpadeGAN(n['G'], n['D'], n['E'], net_options=n['options'], classmap=n['classmap']), n['classmap']
-    learn = load_learner(p)
+    if p.is_dir():   # a run folder: its final weights, else its last checkpoint (an interrupted run)
+        if (p/'model.safetensors').is_file(): p = p/'model.safetensors'
+        else: return _from_nets(load_checkpoint_nets(p))
+    if p.suffix == '.safetensors': return _from_nets(load_spade(p))
+    if p.suffix == '.pth': return _from_nets(load_checkpoint_nets(p))
+    if p.suffix != '.pkl':
+        raise ValueError(f"--model {p}: expected a .safetensors, .pth (checkpoint) or .pkl (learner) file, or a run folder")
+    try: learn = load_learner(p)
+    except Exception as e:
+        raise ValueError(f"cannot load the learner {p} ({type(e).__name__}: {e}): it is truncated or not a learner; use "
+                         f"{p.with_name('model.safetensors')} or {p.parent/'checkpoints'/'last.pth'} from the same run") from None
     return learn.model, learn.classmap
 
 # %% ../nbs/09_train.ipynb #b4e2b83c
+def check_masks(files, classmap, size, progress=False):
+    "Read every mask before any work: unreadable files, ids outside the class map and sizes the model does not make, all listed"
+    if classmap is None: raise ValueError("The model has no saved class map, so raw label files cannot be encoded")
+    bad = []
+    for f in tqdm(files, desc='checking masks', unit='mask', disable=not progress, leave=False):
+        try:
+            hw = image_size(f)
+            if tuple(hw) != tuple(size): bad.append(f"{f}: {size_mismatch(hw, size, 'is')}"); continue
+            classmap.encode(read_label(f), fname=f)
+        except ValueError as e: bad.append(str(e))
+    if bad:
+        raise ValueError(f"{len(bad)} of {len(files)} masks cannot be used: " + ' | '.join(bad[:5]) +
+                         (f" | ... ({len(bad) - 5} more)" if len(bad) > 5 else ''))
+
 def encode_masks(files, classmap, size) -> torch.Tensor:
     "Label files -> contiguous index masks (B,H,W); unknown ids or a size the model does not make fail clearly"
     if classmap is None: raise ValueError("The model has no saved class map, so raw label files cannot be encoded")
     out = []
     for f in files:
         idx = classmap.encode(read_label(f), fname=f)
-        if tuple(idx.shape) != tuple(size):
-            raise ValueError(f"{f} is {idx.shape[0]}x{idx.shape[1]} but the model makes {size[0]}x{size[1]} images; "
-                             f"crop or tile the mask to {size[0]}x{size[1]}, or train at that size (spade_train --size)")
+        if tuple(idx.shape) != tuple(size): raise ValueError(f"{f}: {size_mismatch(idx.shape, size, 'is')}")
         out.append(torch.from_numpy(idx))
     return torch.stack(out)
 
@@ -202,33 +336,80 @@ def preview(masks, imgs, classmap, max_n=16, min_px=128) -> np.ndarray:
     gap = np.full((4, rows[0].shape[1], 3), 255, np.uint8)
     return np.concatenate(sum([[r, gap] for r in rows], [])[:-1], 0)
 
+GENERATE_EXTRAS = ('preview', 'manifest')   # the names of the other files spade_generate writes
+
+def output_names(files, reserved=GENERATE_EXTRAS) -> list:
+    "A distinct output name per input: its stem; where names clash (ignoring case, as Windows and macOS do, or with `reserved`), the extension, then the folder, then a number is added"
+    names = [Path(f).stem for f in files]
+    def clashing(ns):
+        c = Counter(n.lower() for n in ns)
+        return [c[n.lower()] > 1 or n.lower() in reserved for n in ns]
+    for widen in (lambda n, f: f"{n}_{Path(f).suffix[1:].lower()}", lambda n, f: f"{Path(f).parent.name}_{n}"):
+        names = [widen(n, f) if b else n for n, f, b in zip(names, files, clashing(names))]
+    return [f"{n}_{i}" if b else n for i, (n, b) in enumerate(zip(names, clashing(names)))]
+
+def check_generate_out(out, files, targets, inputs=(), overwrite=False) -> Path:
+    "Before any compute: `out` is no input's folder, holds none of `targets` (unless `overwrite`) and can be written"
+    out = Path(out)
+    o = out.resolve()
+    for f in files:
+        if Path(f).resolve().parent == o:
+            raise ValueError(f"--out {out} is the folder of the input mask {f}: the images would mix with (and could "
+                             "replace) the masks; choose another --out")
+    ins = {Path(f).resolve() for f in (*files, *inputs) if f is not None}
+    hit = [t for t in targets if t.resolve() in ins]
+    if hit: raise ValueError(f"--out {out}: writing {hit[0].name} would replace the input {hit[0]}; choose another --out")
+    old = [t for t in targets if t.exists()]
+    if old and not overwrite:
+        names = ', '.join(t.name for t in old[:4]) + (f", ... ({len(old)} files)" if len(old) > 4 else '')
+        raise FileExistsError(f"--out {out} already holds {len(old)} of the files this run writes ({names}); pass "
+                              "--overwrite to replace them, or choose another --out")
+    return ensure_writable(out)
+
 # %% ../nbs/09_train.ipynb #fd7fa5c5
 @spade_cli
 def spade_generate(
-    model:str=None,            # a model.safetensors written by spade_train, or its learner.pkl
+    model:str=None,            # model.safetensors from spade_train, a checkpoint (.pth), a run folder, or learner.pkl
     masks:Param("mask label files (raw class ids) and/or folders of them", str, nargs='+')=None,
-    out:str='generated',       # output folder for the PNGs
+    out:str='generated',       # output folder for the PNGs (never a folder of input masks)
     style:str=None,            # style image (needs a model trained with --use-vae)
     seed:int=None,             # random seed for the style code (same seed -> same images)
     bs:int=16,                 # masks per forward pass
     amp:bool=False,            # bf16 autocast (GPUs, CPUs with AVX512-BF16/AMX; fp16 on older GPUs): faster, changes the maths
     channels_last:bool=False,  # channels_last memory format (on a CPU, bf16 needs it to be fast)
+    overwrite:bool=False,      # replace images an earlier run wrote in --out
+    quiet:bool=False,          # no progress bar
 ):
-    "Generate images from mask files with a trained SPADE model; writes one PNG per mask and preview.png."
+    "Generate images from mask files with a trained SPADE model; writes one PNG per mask as it goes, preview.png and manifest.csv."
+    check_nums({'--bs': (bs, dict(lo=1, integer=True, what='masks per forward pass'))})
     if model is None: raise ValueError("--model is required: the model.safetensors (or learner.pkl) spade_train wrote")
     if not masks: raise ValueError("--masks is required: one or more mask files or folders")
-    gan, cm = load_generator(model)
-    if channels_last: gan.to(memory_format=torch.channels_last)
     files = mask_files(masks)
-    m = encode_masks(files, cm, gan.generator.size)
-    imgs, dtype = [], _amp_dtype(amp)
-    for i in range(0, len(m), bs):
-        imgs.append(generate(gan, m[i:i+bs], style=style, seed=None if seed is None else seed + i, amp=dtype))
-    imgs = to_uint8(torch.cat(imgs))
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for f, im in zip(files, imgs):
-        written.append(out/f'{f.stem}.png'); Image.fromarray(im).save(written[-1])
-    Image.fromarray(preview(m, imgs, cm)).save(out/'preview.png')
-    print(f"spade_generate: wrote {len(written)} images and preview.png to {out}")
+    gan, cm = load_generator(model)
+    out = Path(out)
+    targets = [out/f'{n}.png' for n in output_names(files)]
+    check_generate_out(out, files, targets + [out/'preview.png', out/'manifest.csv'], (model, style), overwrite)
+    if channels_last: gan.to(memory_format=torch.channels_last)
+    size = gan.generator.size
+    check_masks(files, cm, size, progress=not quiet and len(files) > 200)
+    dtype, shown, done = _amp_dtype(amp), [], 0
+    bar = tqdm(total=len(files), desc='spade_generate', unit='mask', disable=quiet, dynamic_ncols=True)
+    try:
+        for i in range(0, len(files), bs):
+            m = encode_masks(files[i:i+bs], cm, size)
+            imgs = to_uint8(generate(gan, m, style=style, seed=None if seed is None else seed + i, amp=dtype))
+            for t, im in zip(targets[i:i+bs], imgs): save_image(t, im); done += 1
+            if sum(len(a) for a, _ in shown) < 16: shown.append((m, imgs))
+            bar.update(len(m))
+    except KeyboardInterrupt:
+        raise Interrupted(f"{done} of {len(files)} images are in {out} (see manifest.csv); run the same command with "
+                          "--overwrite to make them all") from None
+    finally:
+        bar.close()
+        with atomic_path(out/'manifest.csv') as tmp, open(tmp, 'w', newline='') as fh:
+            w = csv.writer(fh); w.writerow(['mask', 'image'])
+            for f, t in zip(files[:done], targets[:done]): w.writerow([str(f), t.name])
+    save_image(out/'preview.png', preview(torch.cat([a for a, _ in shown]), np.concatenate([b for _, b in shown]), cm))
+    written = [t for t in targets if t.exists()]
+    print(f"spade_generate: wrote {len(written)} images, preview.png and manifest.csv to {out}")
     return written
