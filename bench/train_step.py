@@ -61,10 +61,10 @@ def main(argv=None):
         "Wall time of each (G step, D step) pair; no validation."
         order = 99
         def before_fit(self): self.times, self.cpu_times, self.t0 = [], [], None
-        def before_batch(self):
-            if self.gan_trainer.gen_mode: self._sync(); self.t0, self.c0 = time.perf_counter(), time.process_time()
+        def before_batch(self):   # one training batch = its G step and its D step
+            if self.training: self._sync(); self.t0, self.c0 = time.perf_counter(), time.process_time()
         def after_batch(self):
-            if self.gan_trainer.gen_mode and self.t0 is not None:   # the schedule already switched back to G: pair done
+            if self.training and self.t0 is not None:
                 self._sync(); self.times.append(time.perf_counter() - self.t0); self.cpu_times.append(time.process_time() - self.c0)
                 self.t0 = None
         def before_validate(self): raise CancelValidException()
@@ -105,10 +105,10 @@ def Profile(fname, at):
         order = 98
         def before_fit(self): self.i, self.prof = 0, None
         def before_batch(self):
-            if self.gan_trainer.gen_mode and self.i == at:
+            if self.training and self.i == at:
                 self.prof = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]); self.prof.__enter__()
         def after_batch(self):
-            if self.gan_trainer.gen_mode:   # a (G, D) pair just ended
+            if self.training:   # the batch's G and D steps just ended
                 if self.prof is not None:
                     self.prof.__exit__(None, None, None)
                     Path(fname).write_text(self.prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=20))

@@ -38,8 +38,8 @@ def check_num(label:str, # how the user wrote the option: '--bs' on a command li
     if value is None: return value
     sep = '' if label.endswith('=') else ' '
     why = f" ({what})" if what else ''
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or (isinstance(value, float) and math.isnan(value)):
-        raise ValueError(f"{label}{sep}{value!r}: must be a number{why}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or (isinstance(value, float) and not math.isfinite(value)):
+        raise ValueError(f"{label}{sep}{value!r}: must be a finite number{why}")
     if integer and value != int(value): raise ValueError(f"{label}{sep}{value!r}: must be a whole number{why}")
     bad = ((lo is not None and (value < lo or (lo_open and value == lo))) or
            (hi is not None and (value > hi or (hi_open and value == hi))))

@@ -17,6 +17,7 @@ from fastai.callback.core import Callback, CancelFitException, CancelEpochExcept
 from .classmap import ClassMap
 from .models import spade_networks
 from .checks import atomic_path, SpadeError
+from .distributed import rank, world_size, all_gather
 
 # %% auto #0
 __all__ = ['SPADE_FORMAT', 'save_spade', 'read_spade_meta', 'load_spade', 'rng_states', 'restore_rng_states', 'checkpoint_state',
@@ -180,7 +181,7 @@ def _net_options(learn):
         if opts is not None: return dict(opts)
     return None
 
-def checkpoint_state(learn, epoch:int) -> dict:
+def checkpoint_state(learn, epoch:int, rng_ranks:list=None) -> dict:
     "Everything needed to resume `learn` after `epoch` completed epochs (and to generate from it), as plain tensors/dicts"
     cm = _classmap_dict(learn, None)
     return dict(format=SPADE_FORMAT, epoch=epoch, n_epoch=getattr(learn, 'n_epoch', epoch),
@@ -189,13 +190,13 @@ def checkpoint_state(learn, epoch:int) -> dict:
                 opt=_plain(learn.opt.state_dict()) if getattr(learn, 'opt', None) is not None else None,
                 recorder=_recorder_state(learn), gan_history=_gan_history(learn),
                 net_options=_net_options(learn), classes=None if cm is None else json.dumps(cm),
-                train_meta=getattr(learn, 'train_meta', None), **rng_states(learn))
+                train_meta=getattr(learn, 'train_meta', None), rng_ranks=rng_ranks, **rng_states(learn))
 
-def save_checkpoint(learn, folder, epoch:int, keep_previous=True) -> Path:
+def save_checkpoint(learn, folder, epoch:int, keep_previous=True, rng_ranks:list=None) -> Path:
     "Atomically write `folder/last.pth` for `learn` after `epoch` epochs; the old one becomes `prev.pth`"
     folder = Path(folder); last = folder/'last.pth'
     with atomic_path(last) as tmp:
-        torch.save(checkpoint_state(learn, epoch), tmp)
+        torch.save(checkpoint_state(learn, epoch, rng_ranks), tmp)
         if last.exists() and keep_previous: os.replace(last, folder/'prev.pth')
     return last
 
@@ -285,13 +286,14 @@ class SpadeCheckpoint(Callback):
         f = find_checkpoint(self.folder)   # resuming without a checkpoint is an error, not a fresh start
         ck = load_checkpoint(self.learn, f)
         self.start_epoch, self.learn.train_iter = ck['epoch'], ck['train_iter']
-        restore_rng_states(ck, self.learn)
+        per_rank = ck.get('rng_ranks')   # distributed: every rank's generators, each rank takes its own
+        restore_rng_states(per_rank[rank()] if per_rank and len(per_rank) == world_size() else ck, self.learn)
         r = getattr(self.learn, 'recorder', None)
         if r is not None and ck['recorder']:
             for k in ('values', 'losses', 'lrs', 'iters'): setattr(r, k, list(ck['recorder'][k]))
         if ck.get('gan_history') is not None and hasattr(self.learn, 'gan_trainer'):
             self.learn.gan_trainer.history = list(ck['gan_history'])
-        print(f"Resuming from {f} after epoch {ck['epoch']} of {ck['n_epoch']}")
+        if rank() == 0: print(f"Resuming from {f} after epoch {ck['epoch']} of {ck['n_epoch']}")
 
     def before_epoch(self):
         if self.epoch >= self.start_epoch: return
@@ -304,7 +306,8 @@ class SpadeCheckpoint(Callback):
             return
         done = self.epoch + 1
         if done % self.every == 0 or done == self.n_epoch:
-            self.last_saved = save_checkpoint(self.learn, self.folder, done, self.keep_previous)
+            per_rank = all_gather(rng_states(self.learn)) if world_size() > 1 else None   # every rank takes part
+            if rank() == 0: self.last_saved = save_checkpoint(self.learn, self.folder, done, self.keep_previous, per_rank)
 
     def after_fit(self):
         if hasattr(self.learn, 'recorder'): self.learn.recorder.run = True
@@ -327,8 +330,8 @@ class NonFiniteLossError(SpadeError, RuntimeError):
     "Training stopped because a loss term became NaN or infinite"
 
 def loss_terms(learn) -> dict:
-    "The named loss terms of the current step: `learn.loss_func.terms` if present, else `{'loss': learn.loss}`"
-    terms = getattr(learn.loss_func, 'terms', None)
+    "The named loss terms of the current step: `learn.terms` (a SPADE learner's step), `learn.loss_func.terms`, else `{'loss': learn.loss}`"
+    terms = getattr(learn, 'terms', None) or getattr(learn.loss_func, 'terms', None)
     if callable(terms): terms = terms()
     if terms: return dict(terms)
     return {'loss': getattr(learn, 'loss', None)}
@@ -350,17 +353,31 @@ def _bad_terms(terms) -> dict:
     return bad
 
 # %% ../nbs/08_io.ipynb #0a0707ad
+def _bad_ranks(bad:bool, device=None) -> list:
+    "The ranks whose step saw a non-finite loss (all ranks learn it together); [] when not distributed or all is well"
+    import torch.distributed as dist
+    if world_size() == 1: return []
+    flags = torch.zeros(dist.get_world_size(), device=device if dist.get_backend() == 'nccl' else 'cpu')
+    flags[dist.get_rank()] = float(bad)
+    dist.all_reduce(flags)
+    return [i for i, f in enumerate(flags.tolist()) if f]
+
+# %% ../nbs/08_io.ipynb #4f56724d
 class NaNGuard(Callback):
-    "Stop training at the first non-finite loss term, naming epoch, iteration, G/D step and term"
-    order = 20   # after the GAN trainer/schedule (0-2) and autocast (10, which closes its context in `after_loss`)
+    "Stop training at the first non-finite loss term, naming epoch, iteration, G/D step and term (every rank stops)"
+    order = 90   # last: its `after_fit`, which raises, comes after the recorder, progress bar and checkpoint have closed
     name = 'nan_guard'   # `learn.nan_guard` (fastai's camel2snake would say `na_n_guard`)
     def __init__(self, raise_error=True): store_attr(); self.reason = None
 
-    def before_fit(self): self.reason, self.order = None, NaNGuard.order
+    def before_fit(self): self.reason = None
 
     def after_loss(self):
         bad = _bad_terms(loss_terms(self.learn))
-        if not bad: return
+        ranks = _bad_ranks(bool(bad), getattr(self.learn.loss, 'device', None)) if self.training else []
+        if not bad and not ranks: return
+        if not bad:   # another rank saw it: stop here too, or this rank would wait for its gradients forever
+            self.reason = f"Non-finite loss on rank {ranks[0]} at epoch {self.epoch}, iteration {self.iter}: every rank stopped."
+            raise CancelFitException
         mode = gan_mode(self.learn)
         phase = 'training' if self.training else 'validation'
         step = f"{mode} step" if mode else "step"
@@ -373,9 +390,6 @@ class NaNGuard(Callback):
             self.reason += (f" The last good checkpoint is {f}." if f.exists() else " No checkpoint was written yet.")
         self.reason += " Lower the learning rates (--lr-g/--lr-d), or check the inputs for NaNs."
         raise CancelFitException
-
-    def after_cancel_fit(self):
-        if self.reason: self.order = 1000   # fastai sorts callbacks per event: be the last `after_fit`
 
     def after_fit(self):
         if self.reason and self.raise_error: raise NonFiniteLossError(self.reason)

@@ -118,7 +118,7 @@ def param_free_norm(norm:str, nc:int, affine:bool=False) -> nn.Module:
     if norm == 'instance': return nn.InstanceNorm2d(nc, affine=affine)
     if norm == 'batch': return nn.BatchNorm2d(nc, affine=affine)
     if norm == 'syncbatch':
-        if dist.is_available() and dist.is_initialized(): return nn.SyncBatchNorm(nc, affine=affine)
+        if dist.is_available() and dist.is_initialized() and dist.get_backend() == 'nccl': return nn.SyncBatchNorm(nc, affine=affine)
         return nn.BatchNorm2d(nc, affine=affine)
     if norm == 'none': return nn.Identity()
     raise ValueError(f"unknown normalisation {norm!r}; use instance, batch, syncbatch or none")

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_learner.ipynb #79e44dd9
 from __future__ import annotations
-import warnings, contextlib, math
+import warnings, contextlib, math, os
 from collections import defaultdict
 from functools import partial
 from pathlib import Path
@@ -16,61 +16,46 @@ from fastai.optimizer import Adam, OptimWrapper
 from fastai.learner import Learner, Metric
 from fastai.callback.core import Callback, CancelStepException
 from fastai.torch_core import params, to_float
-from fastai.vision.gan import GANModule, GANTrainer, FixedGANSwitcher, GANLearner
+from fastai.vision.gan import GANModule, FixedGANSwitcher, GANLearner
+from types import SimpleNamespace
 from .losses import hinge_d_loss, hinge_g_loss, feature_matching_loss, kld_loss, vgg_loss_from
-from .models import spade_networks
+from .models import spade_networks, split_pred
 from .data import SpadePhoto, SpadeMask, SpadeCrop, read_label, read_image
 from .checks import atomic_path, check_nums, save_fig
+from .distributed import SpadeDistributed, launched_distributed, init_distributed, rank
 
 # %% auto #0
-__all__ = ['SpadeGAN', 'spade_splitter', 'SpadeGANLoss', 'SpadeGANTrainer', 'GANTermMetric', 'PairedGANSchedule', 'lr_decay_mult',
-           'LinearLRDecay', 'LeanAdam', 'SpadeOptimWrapper', 'lean_adam', 'amp_torch_dtype', 'SpadeMixedPrecision',
-           'SpadeChannelsLast', 'SpadeGANLearner', 'photo01', 'spade_learner', 'size_mismatch', 'check_mask_size',
-           'generate', 'gan_loss_history', 'plot_gan_losses']
+__all__ = ['SpadeGAN', 'spade_splitter', 'SpadeGANLoss', 'SpadeGANTrainer', 'GANTermMetric', 'SpadeFixedSwitcher',
+           'lr_decay_mult', 'LinearLRDecay', 'LeanAdam', 'SpadeOptimWrapper', 'lean_adam', 'amp_torch_dtype',
+           'SpadeMixedPrecision', 'SpadeChannelsLast', 'SpadeGANLearner', 'photo01', 'spade_learner', 'size_mismatch',
+           'check_mask_size', 'generate', 'gan_loss_history', 'plot_gan_losses']
 
 # %% ../nbs/07_learner.ipynb #a69c7614
 def _plain(t): return t.as_subclass(Tensor) if isinstance(t, Tensor) else t
 
 class SpadeGAN(GANModule):
-    "SPADE's generator, multiscale critic and optional style encoder as one fastai `GANModule`."
+    "SPADE's generator, multiscale critic and optional style encoder as one fastai `GANModule`; it holds no state between calls."
     def __init__(self, generator:nn.Module, critic:nn.Module, encoder:nn.Module=None, net_options:dict=None,
                  classmap=None, reuse_fake:bool=False):
         super().__init__(generator, critic, gen_mode=False)
         self.encoder, self.net_options, self.classmap, self.reuse_fake = encoder, net_options, classmap, reuse_fake
-        self.kl_stats, self._fake = None, None
 
     @property
     def n_labels(self) -> int: return self.generator.n_labels
 
-    def encode(self, style:Tensor, generator:torch.Generator=None) -> tuple:
-        "Style code `z = mu + eps * std` of images `style` in [-1,1], with `(mu, logvar)`."
-        mu, logvar = self.encoder(style)
+    def encode(self, style:Tensor, generator:torch.Generator=None, encoder:nn.Module=None) -> tuple:
+        "Style code `z = mu + eps * std` of images `style` in [-1,1], with `(mu, logvar)` (`encoder`: e.g. its DDP wrapper)."
+        mu, logvar = (encoder or self.encoder)(style)
         eps = torch.randn(mu.shape, generator=generator, device='cpu' if generator is not None else mu.device)
         return mu + eps.to(mu) * torch.exp(0.5 * logvar), mu, logvar
-
-    def generate(self, mask:Tensor, real:Tensor=None, z:Tensor=None) -> Tensor:
-        "Fake images for `mask`; with an encoder and `real`, in `real`'s style (its `(mu, logvar)` kept in `kl_stats`)."
-        self.kl_stats = None
-        if self.encoder is not None and real is not None and z is None:
-            z, mu, logvar = self.encode(real)
-            self.kl_stats = (mu, logvar)
-        return self.generator(mask, z)
 
     def discriminate(self, mask:Tensor, fake:Tensor, real:Tensor, real_grad:bool=True) -> tuple:
         "Critic output `(fake_preds, real_preds)`; `real_grad=False` keeps no graph for the real half (G step)."
         return self.critic.fake_and_real(mask, fake, real, real_grad=real_grad)
 
-    def forward(self, *args):
-        args = [_plain(a) for a in args]
-        if self.gen_mode:
-            fake = self.generate(*args)
-            self._fake = fake.detach() if self.reuse_fake and self.training else None
-            return fake
-        real, mask = args
-        fake, self._fake = self._fake, None
-        if fake is None or fake.shape != real.shape:
-            with torch.no_grad(): fake = self.generate(mask, real)
-        return self.discriminate(mask, fake.detach(), real)
+    def forward(self, mask:Tensor, z:Tensor=None) -> Tensor:
+        "The generator: images for `mask` (style code `z`, random with the VAE when None); what inference calls"
+        return self.generator(_plain(mask), z)
 
 # %% ../nbs/07_learner.ipynb #f2099b2c
 def spade_splitter(model:SpadeGAN) -> list:
@@ -79,94 +64,85 @@ def spade_splitter(model:SpadeGAN) -> list:
     return [g, params(model.critic)]
 
 # %% ../nbs/07_learner.ipynb #3943976a
-class SpadeGANLoss(GANModule):
-    "SPADE's losses: G = hinge + feature matching + VGG (+ KLD), D = hinge; each term kept in `.terms`."
+class SpadeGANLoss(nn.Module):
+    "SPADE's losses as two functions of plain tensors: `g_terms` (hinge + feature matching + VGG + KLD) and `d_terms` (hinge)."
     def __init__(self, gan_model:SpadeGAN, vgg:nn.Module=None, lambda_feat:float=10., lambda_vgg:float=10.,
                  lambda_kld:float=0.05):
-        store_attr('gan_model,vgg,lambda_feat,lambda_vgg,lambda_kld')
-        self.gen_mode, self.terms = False, {}
+        super().__init__()
+        store_attr('vgg,lambda_feat,lambda_vgg,lambda_kld')
+        self.has_encoder = gan_model.encoder is not None
 
     @property
     def gen_terms(self) -> list:
         "Names of the generator's loss terms, total last."
         t = ['G_hinge'] + ['G_feat'] * bool(self.lambda_feat) + ['G_vgg'] * (self.vgg is not None and bool(self.lambda_vgg))
-        return t + ['G_kld'] * (self.gan_model.encoder is not None and bool(self.lambda_kld)) + ['gen_loss']
+        return t + ['G_kld'] * (self.has_encoder and bool(self.lambda_kld)) + ['gen_loss']
 
     @property
     def crit_terms(self) -> list: return ['D_real', 'D_fake', 'crit_loss']
 
-    def forward(self, pred, *yb):
-        yb = [_plain(y) for y in yb]
-        return self.generator(_plain(pred), *yb) if self.gen_mode else self.critic(pred, *yb)
-
-    def generator(self, fake:Tensor, real:Tensor, mask:Tensor) -> Tensor:
-        "Generator loss of `fake` against `real` for `mask`."
-        fake_preds, real_preds = self.gan_model.discriminate(mask, fake, real, real_grad=False)
+    def g_terms(self, fake:Tensor, real:Tensor, fake_preds, real_preds, kl=None) -> dict:
+        "The generator's terms for `fake` (critic outputs on fake and real given), total in `gen_loss`."
         t = dict(G_hinge=hinge_g_loss(fake_preds))
         if 'G_feat' in self.gen_terms: t['G_feat'] = feature_matching_loss(fake_preds, real_preds, self.lambda_feat)
         if 'G_vgg' in self.gen_terms: t['G_vgg'] = self.vgg(fake.float(), real.float()) * self.lambda_vgg
-        kl, self.gan_model.kl_stats = self.gan_model.kl_stats, None
         if 'G_kld' in self.gen_terms and kl is not None: t['G_kld'] = kld_loss(*kl, self.lambda_kld)
-        loss = sum(t.values())
-        self.terms = {**{k: v.detach() for k, v in t.items()}, 'gen_loss': loss.detach()}
-        return loss
+        return {**t, 'gen_loss': sum(t.values())}
 
-    def critic(self, preds:tuple, mask:Tensor) -> Tensor:
-        "Critic hinge loss from `(fake_preds, real_preds)`."
-        d_fake, d_real = hinge_d_loss(*preds)
-        loss = d_fake + d_real
-        self.terms = dict(D_real=d_real.detach(), D_fake=d_fake.detach(), crit_loss=loss.detach())
-        return loss
+    def d_terms(self, fake_preds, real_preds) -> dict:
+        "The critic's hinge terms, total in `crit_loss`."
+        d_fake, d_real = hinge_d_loss(fake_preds, real_preds)
+        return dict(D_real=d_real, D_fake=d_fake, crit_loss=d_fake + d_real)
 
-    def decodes(self, x): return SpadePhoto(_plain(x))
+    def forward(self, *args): raise TypeError("SpadeGANLoss is called by SpadeGANLearner's G and D steps: use g_terms / d_terms")
 
 # %% ../nbs/07_learner.ipynb #317e63f0
-class SpadeGANTrainer(GANTrainer):
-    "`GANTrainer` for a conditional GAN: routes `(mask, real)` batches, freezes with `grad=None`, records loss terms."
-    name = 'gan_trainer'  # GANModule-based code looks the trainer up as `learn.gan_trainer`
-    def __init__(self, gen_first:bool=True):
-        super().__init__(switch_eval=False, clip=None, gen_first=gen_first, show_img=False)
-        self.history, self.sums, self.counts = [], {}, {}
+class SpadeGANTrainer(Callback):
+    "Which network trains (`gen_mode`, for `FixedGANSwitcher` and other callbacks), the frozen side, and every step's loss terms."
+    order, name = 0, 'gan_trainer'   # GANModule-based code looks the trainer up as `learn.gan_trainer`
+    def __init__(self, paired:bool=True):
+        self.paired, self.gen_mode, self.history, self.sums, self.counts = paired, True, [], {}, {}
 
     def __setattr__(self, name, value):
-        # `gen_mode`, `generator`, `critic` are also the model's, reachable as `learn.<name>`: fastai would warn on each set
-        if name in ('gen_mode', 'generator', 'critic'): object.__setattr__(self, name, value)
+        # `gen_mode` is also the model's, reachable as `learn.gen_mode`: fastai would warn on every set
+        if name == 'gen_mode': object.__setattr__(self, name, value)
         else: super().__setattr__(name, value)
+
+    def steps(self) -> tuple:
+        "The steps of the next batch: a G step and a D step (paired), or the one side `FixedGANSwitcher` chose"
+        return ('G', 'D') if self.paired else ('G' if self.gen_mode else 'D',)
 
     def _sides(self):
         m = self.model
         g = params(m.generator) + (params(m.encoder) if m.encoder is not None else [])
         return (g, params(m.critic)) if self.gen_mode else (params(m.critic), g)
 
-    def _set_trainable(self):
-        "Train one side; the other gets `requires_grad=False` and `grad=None`."
+    def switch(self, gen_mode:bool=None):
+        "Train G (`gen_mode=True`) or D; the other side gets `requires_grad=False` and `grad=None`."
+        self.gen_mode = (not self.gen_mode) if gen_mode is None else gen_mode
+        self.model.gen_mode = self.gen_mode
         train, frozen = self._sides()
         for p in train: p.requires_grad_(True)
         for p in frozen: p.requires_grad_(False); p.grad = None
 
-    def before_batch(self):
-        if not len(self.yb): return
-        mask, real = self.xb[0], self.yb[0]
-        if self.gen_mode: self.learn.xb, self.learn.yb = ((mask, real) if self.model.encoder is not None else (mask,)), (real, mask)
-        else: self.learn.xb, self.learn.yb = (real, mask), (mask,)
+    def before_fit(self): self.switch(self.paired)   # paired: G first; fixed: critic first, as fastai's GANTrainer
+    def before_train(self): self.sums, self.counts = {}, {}
+    def after_loss(self):
+        "Keep the step's terms (training only): `history` has a row per step, the epoch means feed the recorder columns"
+        if not self.training: return
+        terms = {k: float(v.detach()) for k, v in self.learn.terms.items()}
+        self.history.append(dict(step=len(self.history), epoch=self.epoch, mode='G' if self.gen_mode else 'D', **terms))
+        for k, v in terms.items(): self.sums[k] = self.sums.get(k, 0.) + v; self.counts[k] = self.counts.get(k, 0) + 1
 
     def after_step(self):
         for p in self.model.parameters(): p.grad = None
 
-    def before_train(self): self.sums, self.counts = {}, {}
-
-    def after_batch(self):
-        super().after_batch()
-        if not self.training: return
-        terms = {k: float(v) for k, v in self.loss_func.terms.items()}
-        self.history.append(dict(step=len(self.history), epoch=self.epoch, mode='G' if self.gen_mode else 'D', **terms))
-        for k, v in terms.items(): self.sums[k] = self.sums.get(k, 0.) + v; self.counts[k] = self.counts.get(k, 0) + 1
+    def after_fit(self):
+        for p in self.model.parameters(): p.requires_grad_(True)
 
     def epoch_mean(self, term:str) -> float|None:
         "Mean of loss term `term` over this epoch's training steps."
         return self.sums[term] / self.counts[term] if self.counts.get(term) else None
-
-    def after_fit(self): self.model._fake, self.model.kl_stats = None, None
 
 # %% ../nbs/07_learner.ipynb #3edce094
 class GANTermMetric(Metric):
@@ -180,26 +156,9 @@ class GANTermMetric(Metric):
     def name(self): return self.term
 
 # %% ../nbs/07_learner.ipynb #3c55e1ce
-class _EachBatchTwice:
-    "A DataLoader that yields each batch twice in a row."
-    def __init__(self, dl): self.dl = dl
-    def __len__(self): return 2 * len(self.dl)
-    def __iter__(self):
-        for b in self.dl: yield b; yield b
-    def __getattr__(self, k):
-        if k == 'dl': raise AttributeError(k)
-        return getattr(self.dl, k)
-
-class PairedGANSchedule(Callback):
-    "The paper's schedule: a generator step, then a critic step, on every batch."
-    order = 1  # after the trainer (0), before the recorder (50) and progress bar (60)
-    def before_train(self):
-        self.gan_trainer.switch(gen_mode=True)
-        self.learn.dl = _EachBatchTwice(self.dl)
-    def after_batch(self):
-        if self.training: self.gan_trainer.switch()
-    def after_train(self):
-        if isinstance(self.learn.dl, _EachBatchTwice): self.learn.dl = self.learn.dl.dl
+class SpadeFixedSwitcher(FixedGANSwitcher):
+    "fastai's `FixedGANSwitcher` (`n_crit` D steps, then `n_gen` G steps, one step per batch), after the trainer"
+    order = 1
 
 # %% ../nbs/07_learner.ipynb #1025cd9f
 def lr_decay_mult(pct:float, decay_pct:float=0.5) -> float:
@@ -302,22 +261,19 @@ class SpadeMixedPrecision(Callback):
     def before_fit(self):
         self.dev_type = _device_type(self.dls)
         self.fp16 = self.amp == 'fp16'
-        self.autocast = torch.autocast(self.dev_type, dtype=amp_torch_dtype(self.amp))
+        self.learn.autocast = torch.autocast(self.dev_type, dtype=amp_torch_dtype(self.amp))   # the G and D steps run in it
         self.scalers = {g: torch.amp.GradScaler(self.dev_type, enabled=self.fp16) for g in (True, False)}
         # the frozen VGG: autocast would cast its fp32 weights on every call (and keep the copies for backward);
         # stored in the autocast dtype for the fit, the numbers are the same, with half the memory and no casts
         if self._vgg is not None: self._vgg.to(self.autocast.fast_dtype)
 
     def after_fit(self):
+        self.learn.autocast = contextlib.nullcontext()
         if self._vgg is not None: self._vgg.float()
     @property
     def _vgg(self): return getattr(self.loss_func, 'vgg', None)
     @property
     def scaler(self): return self.scalers[bool(self.gan_trainer.gen_mode)]
-    def before_batch(self): self.autocast.__enter__()
-    def after_pred(self): self.learn.pred = to_float(self.pred)
-    def after_loss(self): self.autocast.__exit__(None, None, None)
-    def after_cancel_batch(self): self.autocast.__exit__(None, None, None)
     def before_backward(self):
         if self.fp16: self.learn.loss_grad = self.scaler.scale(self.loss_grad)
     def before_step(self):
@@ -346,17 +302,78 @@ class SpadeGANLearner(GANLearner):
                  decay_pct:float=0.5, cbs=None, metrics=None, **kwargs):
         if switcher not in ('paired', 'fixed'): raise ValueError(f"switcher={switcher!r}; use 'paired' (one G and one D step per batch) or 'fixed'")
         if model.reuse_fake and switcher != 'paired': raise ValueError("reuse_fake=True needs switcher='paired' (G and D steps on the same batch)")
-        trainer = SpadeGANTrainer(gen_first=switcher == 'paired')
-        sw = PairedGANSchedule() if switcher == 'paired' else FixedGANSwitcher(n_crit=n_crit, n_gen=n_gen)
-        sw.order = 1  # switch after the trainer has recorded the step
-        cbs = L(trainer, sw, LinearLRDecay(decay_pct)) + L(cbs)
+        trainer = SpadeGANTrainer(paired=switcher == 'paired')
+        sws = [SpadeFixedSwitcher(n_crit=n_crit, n_gen=n_gen)] if switcher == 'fixed' else []
+        cbs = L(trainer, *sws, LinearLRDecay(decay_pct)) + L(cbs)
         metrics = L(metrics) + L(GANTermMetric(trainer, t) for t in loss_func.gen_terms[-1:] + loss_func.crit_terms[-1:]
                                  + loss_func.gen_terms[:-1] + loss_func.crit_terms[:-1])
         Learner.__init__(self, dls, model, loss_func=loss_func, cbs=cbs, metrics=metrics, **kwargs)
+        self.autocast, self.ddp, self.terms = contextlib.nullcontext(), None, {}
+
+    @property
+    def step_nets(self):
+        "The networks the training step calls: DDP wrappers of G, E and D when training is distributed, else the modules"
+        m = self.model
+        return self.ddp or SimpleNamespace(G=m.generator, E=m.encoder, D=m.critic)
+
+    def _do_one_batch(self):
+        "One batch of `(mask, real)`: the paired schedule's G step then D step on it, or the one step `FixedGANSwitcher` chose"
+        mask, real = _plain(self.xb[0]), _plain(self.yb[0]) if len(self.yb) else None
+        if not self.training or real is None: return self._eval_batch(mask, real)
+        fake = None
+        for step in self.gan_trainer.steps():
+            if step == 'G': fake, g_loss = self._g_step(mask, real)
+            else: self._d_step(mask, real, fake if self.model.reuse_fake else None)
+        if self.gan_trainer.paired: self.loss = g_loss   # the recorder's train_loss: the generator's loss
+
+    def _g_step(self, mask, real) -> tuple:
+        "Generator step: G (and E) make the fake, the frozen critic judges it, G's terms, backward, G's optimiser step"
+        self.gan_trainer.switch(True)
+        nets, kl = self.step_nets, None
+        with self.autocast:
+            z = None
+            if self.model.encoder is not None:   # the style of the real image, reparametrised; KLD on (mu, logvar)
+                z, mu, logvar = self.model.encode(real, encoder=nets.E); kl = (mu, logvar)
+            fake = nets.G(mask, z)
+            self.pred = fake; self('after_pred')
+            fake_preds, real_preds = self.model.discriminate(mask, self.pred, real, real_grad=False)
+            self.terms = self.loss_func.g_terms(self.pred, real, fake_preds, real_preds, kl)
+        self.loss_grad = self.terms['gen_loss']; self.loss = self.loss_grad.detach().clone()
+        self('after_loss')
+        self._do_grad_opt()
+        return self.pred.detach(), self.loss
+
+    def _d_step(self, mask, real, fake=None):
+        "Critic step: a fake without gradients (the G step's, or G again after its update), D on [fake; real], backward, D's step"
+        self.gan_trainer.switch(False)
+        nets, m = self.step_nets, self.model
+        with self.autocast:
+            if fake is None:
+                with torch.no_grad():
+                    z = m.encode(real)[0] if m.encoder is not None else None
+                    fake = m.generator(mask, z)
+            fake_preds, real_preds = split_pred(nets.D(mask, torch.cat([fake.detach(), real])), fake.shape[0])
+            self.pred = fake_preds; self('after_pred')
+            self.terms = self.loss_func.d_terms(fake_preds, real_preds)
+        self.loss_grad = self.terms['crit_loss']; self.loss = self.loss_grad.detach().clone()
+        self('after_loss')
+        self._do_grad_opt()
+
+    def _eval_batch(self, mask, real):
+        "Validation (`real` given: the generator's terms as `loss`) and inference (`pred` only)"
+        m = self.model
+        with self.autocast:
+            z = m.encode(real)[0] if m.encoder is not None and real is not None else None
+            self.pred = m.generator(mask, z); self('after_pred')
+            if real is None: return
+            fake_preds, real_preds = m.discriminate(mask, self.pred, real, real_grad=False)
+            self.terms = self.loss_func.g_terms(self.pred, real, fake_preds, real_preds)
+        self.loss_grad = self.terms['gen_loss']; self.loss = self.loss_grad.clone()
+        self('after_loss')
 
     def get_preds(self, *args, **kwargs):
-        "fastai's `get_preds`, keeping the recorder's history (fastai 2.8 resets it on every `get_preds`/`validate`)."
-        with _keep_recorder(self): return super().get_preds(*args, **kwargs)
+        "fastai's `get_preds`, keeping the recorder's history (fastai 2.8 resets it on every `get_preds`/`validate`); under torchrun the predictions stay this rank's (fastai would gather them from every rank, which waits forever when one rank asks alone)."
+        with _keep_recorder(self), _this_rank_only(): return super().get_preds(*args, **kwargs)
 
     def validate(self, *args, **kwargs):
         "fastai's `validate`, keeping the recorder's history."
@@ -395,6 +412,14 @@ def photo01(x:Tensor) -> SpadePhoto:
 
 # %% ../nbs/07_learner.ipynb #b3f070ed
 @contextlib.contextmanager
+def _this_rank_only():
+    "fastai gathers predictions when `WORLD_SIZE` > 1: hide it for the block"
+    ws = os.environ.pop('WORLD_SIZE', None)
+    try: yield
+    finally:
+        if ws is not None: os.environ['WORLD_SIZE'] = ws
+
+@contextlib.contextmanager
 def _keep_recorder(learn):
     "Restore the recorder's history after the block (inference runs `Recorder.before_fit`, which clears it)."
     r = getattr(learn, 'recorder', None)
@@ -422,7 +447,7 @@ def spade_learner(dls, ngf:int=64, ndf:int=64, num_D:int=2, n_layers_D:int=4, nu
                   use_vae:bool=False, lambda_feat:float=10., lambda_vgg:float=10., lambda_kld:float=0.05,
                   vgg_weights='imagenet', beta2:float=0.999, lr=(1e-4, 4e-4), switcher:str='paired', n_crit:int=1,
                   n_gen:int=1, reuse_fake:bool=False, decay_pct:float=0.5, amp:str=None, channels_last:bool=False,
-                  adam:str='torch', seed:int=None, size=None, cbs=None, **kw) -> SpadeGANLearner:
+                  adam:str='torch', seed:int=None, size=None, norm_G:str='spectralspadesyncbatch3x3', cbs=None, **kw) -> SpadeGANLearner:
     "A SPADE `Learner` on `dls` (from `spade_dls`) with the paper's losses, schedule and TTUR optimiser."
     classmap = getattr(dls, 'classmap', None)
     if classmap is None: raise ValueError("dls has no `classmap`: make the DataLoaders with `spade_dls(path, ...)`")
@@ -435,7 +460,7 @@ def spade_learner(dls, ngf:int=64, ndf:int=64, num_D:int=2, n_layers_D:int=4, nu
                 'n_gen=': (n_gen, dict(lo=1, integer=True))})
     vgg = vgg_loss_from(vgg_weights) if lambda_vgg else None
     nets = spade_networks(classmap.n_labels, size or _dls_size(dls), ngf=ngf, ndf=ndf, num_D=num_D, n_layers_D=n_layers_D,
-                          num_upsampling_layers=num_upsampling_layers, use_vae=use_vae, seed=seed)
+                          num_upsampling_layers=num_upsampling_layers, use_vae=use_vae, norm_G=norm_G, seed=seed)
     model = SpadeGAN(nets['G'], nets['D'], nets['E'], net_options=nets['net_options'], classmap=classmap, reuse_fake=reuse_fake)
     loss = SpadeGANLoss(model, vgg, lambda_feat=lambda_feat, lambda_vgg=lambda_vgg, lambda_kld=lambda_kld)
     cbs = L(cbs)
@@ -445,8 +470,12 @@ def spade_learner(dls, ngf:int=64, ndf:int=64, num_D:int=2, n_layers_D:int=4, nu
     if amp is not None: cbs.append(SpadeMixedPrecision(amp))
     if channels_last: cbs.append(SpadeChannelsLast())
     opt_func = partial(lean_adam if adam == 'torch' else Adam, mom=0., sqr_mom=beta2, eps=1e-8, wd=0.)
-    return SpadeGANLearner(dls, model, loss, switcher=switcher, n_crit=n_crit, n_gen=n_gen, decay_pct=decay_pct,
-                           cbs=cbs, opt_func=opt_func, splitter=spade_splitter, lr=lrs, wd=0., **kw)
+    if launched_distributed():   # started by torchrun: data-parallel, one DDP per network
+        init_distributed(); cbs.append(SpadeDistributed())
+    learn = SpadeGANLearner(dls, model, loss, switcher=switcher, n_crit=n_crit, n_gen=n_gen, decay_pct=decay_pct,
+                            cbs=cbs, opt_func=opt_func, splitter=spade_splitter, lr=lrs, wd=0., **kw)
+    if rank() > 0 and hasattr(learn, 'progress'): learn.remove_cb(learn.progress)   # rank 0 alone shows progress
+    return learn
 
 # %% ../nbs/07_learner.ipynb #d1b5de52
 @contextlib.contextmanager

@@ -23,7 +23,7 @@ from fastcore.script import Param
 from .cli import spade_cli, run_cli
 
 from .classmap import ClassMap, _color_codes
-from .checks import check_nums, write_text, Interrupted
+from .checks import check_nums, write_text, Interrupted, atomic_path
 
 # %% auto #0
 __all__ = ['CHESAPEAKE_13_TO_7', 'PALETTE', 'open_raster', 'parse_bands', 'parse_remap', 'apply_remap', 'parse_stretch',
@@ -361,6 +361,9 @@ class ChipWriter:
         if old and not overwrite:
             raise FileExistsError(f"output folder {self.out} already holds {len(old)} chip files from an earlier run; "
                                   "pass --overwrite to replace them, or choose another --out")
+        if old and not (self.out/'summary.json').is_file():   # --overwrite replaces spade_prep's own chips only
+            raise FileExistsError(f"output folder {self.out} holds {len(old)} chip files that spade_prep did not write "
+                                  "(no summary.json there); --overwrite replaces only an earlier spade_prep run: choose another --out")
         self.stage = self.out/'.spade_prep_partial'        # chips land here, and move into place only on success
         shutil.rmtree(self.stage, ignore_errors=True)
         for d in ('images', 'labels'): (self.stage/d).mkdir(parents=True, exist_ok=True)
@@ -554,6 +557,14 @@ def _rgb_sources(src):
     imgs = src/'images' if lbl_dir != src and (src/'images').is_dir() else None
     return files, imgs, (src/'classes.json' if (src/'classes.json').is_file() else None)
 
+def _label_picture(f) -> np.ndarray:
+    "A label picture as (H,W,3) colours, or (H,W) ids when it has one band; a palette PNG is seen in its colours"
+    from spade_fastai.data import read_label
+    if Path(f).suffix.lower() == '.png':
+        with Image.open(f) as im:
+            if im.mode in ('P', 'PA'): return np.asarray(im.convert('RGB'))
+    return read_label(f)
+
 def _unknown_colours(rgb, codes) -> Counter:
     "{colour code: pixels} of the colours in an (H,W,3|4) picture that are no class colour"
     vals, counts = np.unique(_color_codes(rgb[..., :3]), return_counts=True)
@@ -574,38 +585,48 @@ def convert_rgb_labels(src, out, classes=None, overwrite=False, progress=True) -
     dest = out/'labels' if imgs is not None else out
     if dest.resolve() in {files[0].parent.resolve(), src.resolve()}:
         raise ValueError(f"--out {out} would write over the colour pictures in {files[0].parent}; choose another --out")
-    old = [dest/f'{f.stem}.png' for f in files if (dest/f'{f.stem}.png').exists()]
+    img_files = [f for f in sorted(imgs.iterdir()) if f.is_file() and not f.name.startswith('.')
+                 and f.suffix.lower() in ('.png', '.tif', '.tiff', '.jpg', '.jpeg')] if imgs is not None else []
+    old = [dest/f'{f.stem}.png' for f in files if (dest/f'{f.stem}.png').exists()] + [out/'images'/f.name for f in img_files if (out/'images'/f.name).exists()]
     if old and not overwrite:
         raise FileExistsError(f"{dest} already holds {len(old)} of the label files this run writes ({old[0].name}, ...); "
                               "pass --overwrite to replace them, or choose another --out")
     codes, dtype = _color_codes(cm.palette), np.uint8 if max(cm.all_ids.tolist()) <= 255 else np.uint16
     stage = out/'.spade_prep_partial'
     shutil.rmtree(stage, ignore_errors=True); stage.mkdir(parents=True)
-    unknown, where, single, pixels = Counter(), Counter(), 0, Counter()
+    unknown, where, single, pixels, bad_ids, first = Counter(), Counter(), 0, Counter(), Counter(), {}
     try:
         for f in tqdm(files, desc='spade_prep --rgb-labels', unit='label', disable=not progress, dynamic_ncols=True):
-            arr = read_label(f)
-            if arr.ndim == 2: ids, single = arr, single + 1
+            arr = _label_picture(f)
+            if arr.ndim == 2:   # already class ids: kept if the class map knows them
+                ids, single = arr, single + 1
+                vals, counts = np.unique(arr, return_counts=True)
+                unk = ~np.isin(vals, cm.all_ids)
+                if unk.any(): bad_ids.update({f"{f.name}: {v}": n for v, n in zip(vals[unk].tolist(), counts[unk].tolist())}); continue
             else:
                 unk = _unknown_colours(arr, codes)
-                if unk: unknown.update(unk); where.update(unk.keys()); continue
+                if unk:
+                    unknown.update(unk); where.update(unk.keys())
+                    for c in unk: first.setdefault(c, f.name)
+                    continue
                 ids = cm.rgb_to_ids(arr, fname=f)
-            if unknown: continue   # the run will fail: only collect the remaining unknown colours
+            if unknown or bad_ids: continue   # the run will fail: only collect the remaining unknown colours
             pixels.update(dict(zip(*(v.tolist() for v in np.unique(ids, return_counts=True)))))
             _save_png(stage/f'{f.stem}.png', ids.astype(dtype))
+        if bad_ids:
+            raise ValueError(f"single-band labels in {src} hold ids that are not in the class map of {spec}: "
+                             + ', '.join(f"{k} ({n} px)" for k, n in bad_ids.most_common(10)) + ". Nothing was written.")
         if unknown:
-            lst = ', '.join(f"#{c:06X} ({n} px in {where[c]} picture{'s' if where[c] > 1 else ''})" for c, n in unknown.most_common(12))
+            lst = ', '.join(f"#{c:06X} ({n} px in {where[c]} picture{'s' if where[c] > 1 else ''}, e.g. {first[c]})" for c, n in unknown.most_common(12))
             more = f", ... ({len(unknown)} colours in all)" if len(unknown) > 12 else ''
             raise ValueError(f"{len(unknown)} colours in the label pictures of {src} match no class colour of {spec}: {lst}{more}. "
                              "Add them to classes.json as classes (or as the nodata colour), or clean the pictures "
                              "(anti-aliasing and JPEG compression invent colours). Nothing was written.")
         dest.mkdir(parents=True, exist_ok=True)
         for f in files: (stage/f'{f.stem}.png').replace(dest/f'{f.stem}.png')
-        n_img = 0
-        if imgs is not None:
-            (out/'images').mkdir(exist_ok=True)
-            for f in sorted(imgs.iterdir()):
-                if f.is_file() and not f.name.startswith('.'): shutil.copy2(f, out/'images'/f.name); n_img += 1
+        for f in img_files:   # the photos, copied whole under their own names
+            with atomic_path(out/'images'/f.name) as tmp: shutil.copyfile(f, tmp)
+        n_img = len(img_files)
         cm.save(out/'classes.json')
     finally: shutil.rmtree(stage, ignore_errors=True)
     return dict(out=str(dest), converted=len(files) - single, single_band=single, images_copied=n_img, classes_from=str(spec),

@@ -5,6 +5,7 @@
 # %% ../nbs/09_train.ipynb #e69ca523
 from __future__ import annotations
 import sys, os, time, csv, json, shlex, inspect
+from types import SimpleNamespace
 from collections import Counter
 from pathlib import Path
 import numpy as np, torch
@@ -18,6 +19,8 @@ from fastai.learner import load_learner
 from .sample import make_sample
 from .data import spade_dls, read_label, photo_uint8, image_size
 from .models import latent_grid
+import torch.distributed as dist
+from .distributed import init_distributed, rank, world_size, barrier
 from .learner import spade_learner, generate, plot_gan_losses, gan_loss_history, SpadeGAN, size_mismatch, _dls_size
 from .io import (save_spade, load_spade, SpadeCheckpoint, NaNGuard, NonFiniteLossError, find_checkpoint,
                              read_checkpoint, check_checkpoint_fits, load_checkpoint_nets)
@@ -25,9 +28,9 @@ from .io import (save_spade, load_spade, SpadeCheckpoint, NaNGuard, NonFiniteLos
 # %% auto #0
 __all__ = ['SAMPLE_DEMO', 'DATA_DEFAULTS', 'RUN_FILES', 'RESUME_KEYS', 'LABEL_EXTS', 'GENERATE_EXTRAS', 'train_settings',
            'write_losses_csv', 'save_figure', 'save_batch', 'save_results', 'write_step_losses', 'cpu_has_native_bf16',
-           'check_train_options', 'earlier_run', 'prepare_run_folder', 'check_resume_settings', 'resume_command',
-           'spade_train', 'mask_files', 'load_generator', 'check_masks', 'encode_masks', 'to_uint8', 'preview',
-           'output_names', 'check_generate_out', 'spade_generate']
+           'check_train_options', 'earlier_run', 'prepare_run_folder', 'clear_run', 'check_resume_settings',
+           'resume_command', 'spade_train', 'mask_files', 'load_generator', 'check_masks', 'encode_masks', 'to_uint8',
+           'preview', 'output_names', 'check_generate_out', 'spade_generate']
 
 # %% ../nbs/09_train.ipynb #98c5eb40
 SAMPLE_DEMO = dict(size=32, ngf=16, ndf=16, epochs=20, bs=8, lr_g=2e-4, lr_d=4e-4)
@@ -59,9 +62,12 @@ def save_figure(fig, path, dpi=100) -> Path:
     return Path(path)
 
 def save_batch(dls, path, max_n=6) -> Path:
-    "`show_batch` of the training data (mask | image pairs) as a PNG: what the model will learn from"
+    "`show_batch` of the training data (mask | image pairs) as a PNG: what the model will learn from (the random generators training draws from are left as they were)"
     import matplotlib.pyplot as plt
+    from spade_fastai.io import rng_states, restore_rng_states
+    st = rng_states(SimpleNamespace(dls=dls))   # drawing a batch shuffles and augments: training must not notice
     dls.show_batch(max_n=max_n)
+    restore_rng_states(st, SimpleNamespace(dls=dls))
     return save_figure(plt.gcf(), path)
 
 def save_results(learn, path, max_n=6) -> Path:
@@ -82,6 +88,10 @@ def cpu_has_native_bf16() -> bool:
     "Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX); elsewhere bf16 is emulated, slower than float32"
     return any(getattr(torch.cpu, f, lambda: False)() for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
 
+def _amp_dtype_quiet(amp:bool):
+    import contextlib, io
+    with contextlib.redirect_stdout(io.StringIO()): return _amp_dtype(amp)
+
 def _amp_dtype(amp:bool):
     "`--amp`: 'bf16' on GPUs that support it and on CPUs with native bf16, 'fp16' on other GPUs; None without `amp`"
     if not amp: return None
@@ -100,7 +110,7 @@ def _describe(data, out, s, n_chips) -> str:
 RUN_FILES = ('model.safetensors', 'learner.pkl', 'best_model.safetensors', 'losses.csv', 'losses_steps.csv',
              'losses.png', 'results.png', 'batch.png', 'run.json')
 RESUME_KEYS = ('data', 'size', 'ngf', 'ndf', 'use_vae', 'bs', 'lr_g', 'lr_d', 'beta2', 'vgg_weights', 'seed',
-               'valid_pct', 'n_sample')
+               'valid_pct', 'n_sample', 'norm_g', 'augment')
 
 def check_train_options(size=None, bs=None, epochs=None, ngf=None, ndf=None, lr_g=None, lr_d=None, beta2=None,
                         n_sample=None, valid_pct=None, num_workers=None, threads=None, eval_every=None,
@@ -124,11 +134,10 @@ def earlier_run(out) -> list:
     "The files an earlier `spade_train` run left in `out`: its outputs and checkpoints"
     out = Path(out)
     found = [out/f for f in RUN_FILES if (out/f).is_file()]
-    if (out/'checkpoints').is_dir(): found += sorted(p for p in (out/'checkpoints').iterdir() if p.suffix == '.pth')
-    return found
+    return found + [out/'checkpoints'/n for n in ('last.pth', 'prev.pth') if (out/'checkpoints'/n).is_file()]
 
-def prepare_run_folder(out, resume=False, overwrite=False) -> Path:
-    "Check `out` for `spade_train`: an earlier run is continued (`resume`), replaced (`overwrite`) or refused"
+def prepare_run_folder(out, resume=False, overwrite=False, data=None) -> list:
+    "Check `out` for `spade_train`: an earlier run is continued (`resume`), replaced (`overwrite`: its files are returned, for `clear_run` once training is about to start) or refused"
     out = Path(out)
     if resume and overwrite: raise ValueError("--resume continues the run in --out and --overwrite replaces it: pass one of them")
     old = earlier_run(out)
@@ -142,9 +151,15 @@ def prepare_run_folder(out, resume=False, overwrite=False) -> Path:
         if not overwrite:
             raise FileExistsError(f"{out} holds an earlier run ({names}); pass --resume to continue it, --overwrite to "
                                   "replace it, or --out to train into another folder")
-        for p in old: p.unlink()
-        print(f"spade_train: --overwrite: removed the earlier run in {out} ({names})")
-    return ensure_writable(out)
+    if data is not None and Path(out).resolve().is_relative_to(Path(data).resolve()):
+        raise ValueError(f"--out {out} is inside the chip folder {data}: the run's pictures would be read as chips; "
+                         "train into a folder outside it (default: runs/<chip folder name>)")
+    return old if overwrite and not resume else []
+
+def clear_run(out, old:list):
+    "Remove the earlier run's files (`prepare_run_folder` listed them), just before the new run starts writing"
+    for p in old: p.unlink(missing_ok=True)
+    if old: print(f"spade_train: --overwrite: removed the earlier run's {len(old)} files in {out}")
 
 def check_resume_settings(out, now:dict):
     "Refuse `--resume` with settings that differ from the ones `run.json` recorded, naming each"
@@ -199,9 +214,15 @@ def spade_train(
     eval_every:int=0,         # score the model every N epochs on held-out chips (mIoU fraction, domain FID) and keep best_model.safetensors; 0 = off
     eval_tiles:int=64,        # held-out tiles scored by --eval-every
     seg_epochs:int=10,        # training epochs of --eval-every's segmenter (cached in DATA/.spade_eval)
+    norm_g:str='spectralspadesyncbatch3x3', # generator normalisation (the reference's --norm_G); e.g. spectralspadeinstance3x3
+    no_augment:bool=False,    # no random crops, flips or rotations (e.g. imagery whose shadows must keep their direction)
+    scale_lr:bool=False,      # under torchrun: multiply the learning rates by the number of processes (linear scaling)
 ):
     "Train SPADE on a chip folder (or the built-in sample); write weights, learner, results and loss curves to --out."
     given, t0 = dict(locals()), time.time()
+    init_distributed()   # under torchrun: join the process group; rank 0 alone writes and prints
+    main = rank() == 0
+    say = print if main else (lambda *a, **k: None)
     check_train_options(size=size, bs=bs, epochs=epochs, ngf=ngf, ndf=ndf, lr_g=lr_g, lr_d=lr_d, beta2=beta2,
                         n_sample=n_sample, valid_pct=valid_pct, num_workers=num_workers, threads=threads,
                         eval_every=eval_every, eval_tiles=eval_tiles, seg_epochs=seg_epochs)
@@ -209,38 +230,55 @@ def spade_train(
     s = train_settings(data, size=size, bs=bs, epochs=epochs, ngf=ngf, ndf=ndf, lr_g=lr_g, lr_d=lr_d,
                        vgg_weights=vgg_weights, no_vgg=no_vgg)
     out = Path(out if out is not None else 'runs/' + ('sample' if data is None else Path(data).resolve().name))
-    prepare_run_folder(out, resume=resume, overwrite=overwrite)
+    old_run = prepare_run_folder(out, resume=resume, overwrite=overwrite, data=data)   # checks only: nothing removed yet
+    if main: ensure_writable(out)
+    barrier()
+    if data is None and main: make_sample(out/'sample_chips', n=n_sample, size=s['size'], seed=0, overwrite=overwrite)
+    barrier()
+    chips = Path(data) if data is not None else make_sample(out/'sample_chips', n=n_sample, size=s['size'], seed=0)
     set_seed(seed)
-    chips = (Path(data) if data is not None else
-             make_sample(out/'sample_chips', n=n_sample, size=s['size'], seed=0, overwrite=overwrite))
-    dls = spade_dls(chips, bs=s['bs'], size=s['size'], valid_pct=valid_pct, seed=seed, num_workers=num_workers)
+    dls = spade_dls(chips, bs=s['bs'], size=s['size'], valid_pct=valid_pct, seed=seed, num_workers=num_workers,
+                    augment=not no_augment)
     s['size'] = list(_dls_size(dls))
     settings = dict(data=None if data is None else str(Path(data).resolve()), **s, use_vae=use_vae, beta2=beta2,
-                    seed=seed, valid_pct=valid_pct, n_sample=n_sample if data is None else None)
+                    seed=seed, valid_pct=valid_pct, n_sample=n_sample if data is None else None, norm_g=norm_g,
+                    augment=not no_augment, processes=world_size(), scale_lr=scale_lr)
     if resume: check_resume_settings(out, settings)
-    print(_describe(data, out, s, len(dls.train_ds) + len(dls.valid_ds)))
+    say(_describe(data, out, s, len(dls.train_ds) + len(dls.valid_ds)))
+    lrs = (s['lr_g'], s['lr_d'])
+    if world_size() > 1:
+        if scale_lr: lrs = tuple(v * world_size() for v in lrs)
+        say(f"  {world_size()} processes ({dist.get_backend()}): global batch {s['bs'] * world_size()} = {s['bs']} per rank "
+            f"x {world_size()} ranks; lr G {lrs[0]:g} / D {lrs[1]:g}" + (" (scaled by --scale-lr)" if scale_lr else ''))
     if data is None and s['vgg_weights'] is None:
-        print("  sample demo: training WITHOUT the VGG perceptual loss (--no-vgg); pass --vgg-weights imagenet|FILE to use it")
+        say("  sample demo: training WITHOUT the VGG perceptual loss (--no-vgg); pass --vgg-weights imagenet|FILE to use it")
     ck_cb = SpadeCheckpoint(out/'checkpoints', resume=resume)
     cbs = [ck_cb, NaNGuard()]
     eval_cb = None
-    if eval_every:
+    if eval_every and main:
         from spade_fastai.evaluate import eval_callback
         eval_cb = eval_callback(chips, dls, every=eval_every, n_tiles=eval_tiles, seg_epochs=seg_epochs, fallback_dir=out)
         cbs.append(eval_cb)
-    learn = spade_learner(dls, ngf=s['ngf'], ndf=s['ndf'], use_vae=use_vae, vgg_weights=s['vgg_weights'],
-                          beta2=beta2,
-                          lr=(s['lr_g'], s['lr_d']), amp=_amp_dtype(amp), channels_last=channels_last, seed=seed, cbs=cbs)
-    if resume: check_checkpoint_fits(learn, read_checkpoint(out/'checkpoints'))   # before any training: one clear line
+    learn = spade_learner(dls, ngf=s['ngf'], ndf=s['ndf'], use_vae=use_vae, vgg_weights=s['vgg_weights'], beta2=beta2,
+                          lr=lrs, amp=_amp_dtype(amp) if main or not amp else _amp_dtype_quiet(amp),
+                          channels_last=channels_last, seed=seed, norm_G=norm_g, cbs=cbs)
+    if resume:   # before any training: one clear line
+        ck = read_checkpoint(out/'checkpoints'); check_checkpoint_fits(learn, ck)
+        if ck['epoch'] >= s['epochs']:
+            raise ValueError(f"--resume --epochs {s['epochs']}: the run in {out} has already trained {ck['epoch']} epochs; "
+                             f"give --epochs larger than {ck['epoch']} to train it longer")
+    if main: clear_run(out, old_run)   # every input checked, the model built: only now does the earlier run go
     learn.path = out
     learn.train_meta = dict(valid_pct=valid_pct, seed=seed, n_chips=len(dls.train_ds) + len(dls.valid_ds))   # the split, for spade_eval
     defaults = {k: v.default for k, v in inspect.signature(spade_train).parameters.items()}
-    write_text(out/'run.json', json.dumps(dict(settings=settings, resume=resume_command(data, out, given, defaults)), indent=1))
-    batch_png = save_batch(dls, out/'batch.png')
+    if main:
+        write_text(out/'run.json', json.dumps(dict(settings=settings, resume=resume_command(data, out, given, defaults)), indent=1))
+        batch_png = save_batch(dls, out/'batch.png')
     try: learn.fit(s['epochs'])
     except KeyboardInterrupt:
         raise Interrupted(_stopped_message(learn, ck_cb, resume_command(data, out, given, defaults))) from None
     learn.remove_cbs(cbs)   # training-only callbacks stay out of the exported learner
+    if not main: return dict(learn=learn, out=out)
     files = dict(batch=batch_png, model=save_spade(out/'model.safetensors', learn), learner=out/'learner.pkl',
                  losses=write_losses_csv(learn, out/'losses.csv'),
                  losses_steps=write_step_losses(learn, out/'losses_steps.csv'),
@@ -250,7 +288,7 @@ def spade_train(
     if eval_cb is not None and eval_cb.best_epoch is not None:
         files['best_model'] = out/f'{eval_cb.fname}.safetensors'
         print(f"spade_train: best {eval_cb.monitor} {eval_cb.best:.4f} at epoch {eval_cb.best_epoch} -> {files['best_model']}")
-    print(f"spade_train: done in {time.time()-t0:.0f} s; wrote " + ', '.join(str(p) for p in files.values()))
+    say(f"spade_train: done in {time.time()-t0:.0f} s; wrote " + ', '.join(str(p) for p in files.values()))
     return dict(learn=learn, out=out, **files)
 
 def _stopped_message(learn, ck_cb, resume_cmd) -> str:
@@ -346,7 +384,12 @@ def output_names(files, reserved=GENERATE_EXTRAS) -> list:
         return [c[n.lower()] > 1 or n.lower() in reserved for n in ns]
     for widen in (lambda n, f: f"{n}_{Path(f).suffix[1:].lower()}", lambda n, f: f"{Path(f).parent.name}_{n}"):
         names = [widen(n, f) if b else n for n, f, b in zip(names, files, clashing(names))]
-    return [f"{n}_{i}" if b else n for i, (n, b) in enumerate(zip(names, clashing(names)))]
+    used, out = {r for r in reserved}, []
+    for n in names:   # anything still shared: a number, until the name is free
+        k, cand = 1, n
+        while cand.lower() in used: cand, k = f"{n}_{k}", k + 1
+        used.add(cand.lower()); out.append(cand)
+    return out
 
 def check_generate_out(out, files, targets, inputs=(), overwrite=False) -> Path:
     "Before any compute: `out` is no input's folder, holds none of `targets` (unless `overwrite`) and can be written"
@@ -360,11 +403,23 @@ def check_generate_out(out, files, targets, inputs=(), overwrite=False) -> Path:
     hit = [t for t in targets if t.resolve() in ins]
     if hit: raise ValueError(f"--out {out}: writing {hit[0].name} would replace the input {hit[0]}; choose another --out")
     old = [t for t in targets if t.exists()]
+    names = lambda fs: ', '.join(t.name for t in fs[:4]) + (f", ... ({len(fs)} files)" if len(fs) > 4 else '')
     if old and not overwrite:
-        names = ', '.join(t.name for t in old[:4]) + (f", ... ({len(old)} files)" if len(old) > 4 else '')
-        raise FileExistsError(f"--out {out} already holds {len(old)} of the files this run writes ({names}); pass "
+        raise FileExistsError(f"--out {out} already holds {len(old)} of the files this run writes ({names(old)}); pass "
                               "--overwrite to replace them, or choose another --out")
+    ours = _generated_before(out)
+    foreign = [t for t in old if t.name not in ours]
+    if foreign:
+        raise FileExistsError(f"--out {out} holds {len(foreign)} files that spade_generate did not write there ({names(foreign)}; "
+                              "not in its manifest.csv); --overwrite only replaces earlier results: choose another --out")
     return ensure_writable(out)
+
+def _generated_before(out) -> set:
+    "Names of the files an earlier spade_generate wrote in `out` (its manifest.csv lists the images)"
+    f = Path(out)/'manifest.csv'
+    if not f.is_file(): return set()
+    try: return {r['image'] for r in csv.DictReader(open(f))} | {'preview.png', 'manifest.csv'}
+    except (KeyError, csv.Error, UnicodeDecodeError): return set()
 
 # %% ../nbs/09_train.ipynb #fd7fa5c5
 @spade_cli
@@ -411,5 +466,5 @@ def spade_generate(
             for f, t in zip(files[:done], targets[:done]): w.writerow([str(f), t.name])
     save_image(out/'preview.png', preview(torch.cat([a for a, _ in shown]), np.concatenate([b for _, b in shown]), cm))
     written = [t for t in targets if t.exists()]
-    print(f"spade_generate: wrote {len(written)} images, preview.png and manifest.csv to {out}")
+    print(f"spade_generate: wrote {len(written)} image{'s' if len(written) != 1 else ''}, preview.png and manifest.csv to {out}")
     return written
