@@ -23,12 +23,13 @@ from .models import spade_networks, split_pred
 from .data import SpadePhoto, SpadeMask, SpadeCrop, read_label, read_image
 from .checks import atomic_path, check_nums, save_fig
 from .distributed import SpadeDistributed, launched_distributed, init_distributed, rank
+from .optim import LeanAdam, SpadeOptimWrapper, lean_adam, lr_decay_mult, LinearLRDecay
+from .amp import amp_torch_dtype, SpadeMixedPrecision, SpadeChannelsLast, _device_type, _on_cpu
 
 # %% auto #0
 __all__ = ['SpadeGAN', 'spade_splitter', 'SpadeGANLoss', 'SpadeGANTrainer', 'GANTermMetric', 'SpadeFixedSwitcher',
-           'lr_decay_mult', 'LinearLRDecay', 'LeanAdam', 'SpadeOptimWrapper', 'lean_adam', 'amp_torch_dtype',
-           'SpadeMixedPrecision', 'SpadeChannelsLast', 'SpadeGANLearner', 'photo01', 'spade_learner', 'size_mismatch',
-           'check_mask_size', 'generate', 'gan_loss_history', 'plot_gan_losses']
+           'SpadeGANLearner', 'photo01', 'spade_learner', 'size_mismatch', 'check_mask_size', 'generate',
+           'gan_loss_history', 'plot_gan_losses']
 
 # %% ../nbs/07_learner.ipynb #a69c7614
 def _plain(t): return t.as_subclass(Tensor) if isinstance(t, Tensor) else t
@@ -159,141 +160,6 @@ class GANTermMetric(Metric):
 class SpadeFixedSwitcher(FixedGANSwitcher):
     "fastai's `FixedGANSwitcher` (`n_crit` D steps, then `n_gen` G steps, one step per batch), after the trainer"
     order = 1
-
-# %% ../nbs/07_learner.ipynb #1025cd9f
-def lr_decay_mult(pct:float, decay_pct:float=0.5) -> float:
-    "Learning-rate multiplier at training progress `pct` in [0,1]: 1, then linear to 0 over the last `decay_pct`."
-    return 1. if decay_pct <= 0 else float(min(1., max(0., (1 - pct) / decay_pct)))
-
-class LinearLRDecay(Callback):
-    "Constant learning rates, then linear decay to 0 over the last `decay_pct` of training (each group)."
-    order = 2
-    def __init__(self, decay_pct:float=0.5): self.decay_pct = decay_pct
-    def before_fit(self):
-        if getattr(self.learn, 'opt', None) is not None: self.base = [h['lr'] for h in self.opt.hypers]
-    def _set(self, pct): self.opt.set_hyper('lr', [b * lr_decay_mult(pct, self.decay_pct) for b in self.base])
-    def before_batch(self):
-        if self.training: self._set((self.epoch + self.iter / self.n_iter) / self.n_epoch)
-    def after_train(self):
-        if self.epoch == self.n_epoch - 1: self._set(1.)
-
-# %% ../nbs/07_learner.ipynb #2c82a1fb
-class LeanAdam(torch.optim.Optimizer):
-    """`torch.optim.Adam` without the first-moment buffer when beta1 == 0: torch's fused Adam kernel (`fused=True`,
-    the default where torch has it), or its single-tensor algorithm op for op (`fused=False`)."""
-    def __init__(self, params, lr:float=1e-3, betas=(0., 0.999), eps:float=1e-8, weight_decay:float=0., fused:bool=None):
-        super().__init__(params, dict(lr=lr, betas=tuple(float(b) for b in betas), eps=eps, weight_decay=weight_decay))
-        self.fused = hasattr(torch, '_fused_adam_') if fused is None else fused
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        "One Adam step for every parameter that has a gradient (`None` gradients are skipped: frozen side)."
-        for g in self.param_groups:
-            b1, b2 = g['betas']
-            ps = [p for p in g['params'] if p.grad is not None]
-            if self.fused and ps: self._fused_step(ps, g['lr'], b1, b2, g['eps'], g['weight_decay'])
-            else:
-                for p in ps: self._step_one(p, p.grad, g['lr'], b1, b2, g['eps'], g['weight_decay'])
-
-    def _fused_step(self, ps, lr, b1, b2, eps, wd):
-        "All of a group's parameters in one call per device and dtype; beta1 = 0 passes the gradients as first moments."
-        by_kind = defaultdict(list)
-        for p in ps: by_kind[(p.device, p.dtype)].append(p)
-        for (dev, _), qs in by_kind.items():
-            sts = [self._state(p, b1) for p in qs]
-            for st in sts: st['step'] += 1
-            grads = [p.grad for p in qs]
-            steps = [torch.tensor(float(st['step']), device=dev) for st in sts]   # the kernel reads the counts (+1 done)
-            torch._fused_adam_(qs, grads, [st['exp_avg'] for st in sts] if b1 else grads, [st['exp_avg_sq'] for st in sts],
-                               [], steps, lr=lr, beta1=b1, beta2=b2, weight_decay=wd, eps=eps, amsgrad=False, maximize=False)
-
-    def _state(self, p, b1):
-        st = self.state[p]
-        if not st:
-            st['step'] = 0
-            st['exp_avg_sq'] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            if b1: st['exp_avg'] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        return st
-
-    def _step_one(self, p, grad, lr, b1, b2, eps, wd):
-        st = self._state(p, b1)
-        st['step'] += 1
-        t = st['step']
-        if wd: grad = grad.add(p, alpha=wd)
-        st['exp_avg_sq'].mul_(b2).addcmul_(grad, grad, value=1 - b2)
-        m = st['exp_avg'].lerp_(grad, 1 - b1) if b1 else grad   # beta1 = 0: the first moment is the gradient
-        denom = (st['exp_avg_sq'].sqrt() / math.sqrt(1 - b2 ** t)).add_(eps)
-        p.addcdiv_(m, denom, value=-lr / (1 - b1 ** t))
-
-class SpadeOptimWrapper(OptimWrapper):
-    "fastai's `OptimWrapper` whose state dict has fastai's layout (`hypers`, one state per parameter), as `Learner.save`, checkpoints and `export` expect."
-    def _params(self) -> list: return [p for pg in self.opt.param_groups for p in pg['params']]
-    def state_dict(self) -> dict:
-        return {'state': [dict(self.opt.state.get(p, {})) for p in self._params()], 'hypers': self.hypers}
-    def load_state_dict(self, sd:dict):
-        ps = self._params()
-        if len(sd['state']) != len(ps) or len(sd['hypers']) != len(self.opt.param_groups):
-            raise ValueError(f"optimiser state for {len(sd['state'])} parameters in {len(sd['hypers'])} groups does not fit this "
-                             f"optimiser ({len(ps)} parameters in {len(self.opt.param_groups)} groups): saved from a different model?")
-        for k in sd['hypers'][0]: self.set_hyper(k, [h[k] for h in sd['hypers']])
-        self.opt.state = defaultdict(dict, {p: dict(st) for p, st in zip(ps, sd['state']) if st})
-
-def lean_adam(params, lr=1e-3, mom:float=0., sqr_mom:float=0.999, eps:float=1e-8, wd:float=0.) -> OptimWrapper:
-    "A fastai optimiser (`OptimWrapper`) running `LeanAdam`, with fastai's hyper-parameter names; `lr` may be per group."
-    lrs = list(L(lr))
-    opt = SpadeOptimWrapper(params, opt=LeanAdam, lr=lrs[0], betas=(mom, sqr_mom), eps=eps, weight_decay=wd)
-    opt.set_hyper('lr', lrs if len(lrs) > 1 else lrs[0])
-    return opt
-
-# %% ../nbs/07_learner.ipynb #ce13cfff
-def amp_torch_dtype(amp:str) -> torch.dtype:
-    "The autocast dtype named by `amp` ('bf16' or 'fp16'); anything else is an error naming the choices."
-    if amp not in ('bf16', 'fp16'): raise ValueError(f"amp={amp!r}; use 'bf16', 'fp16' or None")
-    return torch.bfloat16 if amp == 'bf16' else torch.float16
-
-class SpadeMixedPrecision(Callback):
-    "Autocast training for a GAN: bf16 (no scaling), or fp16 with separate gradient scalers for G and D."
-    order = 10
-    def __init__(self, amp:str='bf16'):
-        amp_torch_dtype(amp)
-        self.amp = amp
-
-    def before_fit(self):
-        self.dev_type = _device_type(self.dls)
-        self.fp16 = self.amp == 'fp16'
-        self.learn.autocast = torch.autocast(self.dev_type, dtype=amp_torch_dtype(self.amp))   # the G and D steps run in it
-        self.scalers = {g: torch.amp.GradScaler(self.dev_type, enabled=self.fp16) for g in (True, False)}
-        # the frozen VGG: autocast would cast its fp32 weights on every call (and keep the copies for backward);
-        # stored in the autocast dtype for the fit, the numbers are the same, with half the memory and no casts
-        if self._vgg is not None: self._vgg.to(self.autocast.fast_dtype)
-
-    def after_fit(self):
-        self.learn.autocast = contextlib.nullcontext()
-        if self._vgg is not None: self._vgg.float()
-    @property
-    def _vgg(self): return getattr(self.loss_func, 'vgg', None)
-    @property
-    def scaler(self): return self.scalers[bool(self.gan_trainer.gen_mode)]
-    def before_backward(self):
-        if self.fp16: self.learn.loss_grad = self.scaler.scale(self.loss_grad)
-    def before_step(self):
-        if not self.fp16: return
-        self.skipped = True
-        self.scaler.step(self)  # unscales; calls `self.step` only if the gradients are finite
-        if self.skipped: raise CancelStepException()
-    def after_step(self):
-        if self.fp16: self.scaler.update()
-    @property
-    def param_groups(self): return self.opt.param_groups  # to pass as an optimizer to GradScaler
-    def step(self, *args, **kwargs): self.skipped = False
-
-class SpadeChannelsLast(Callback):
-    "Networks and image batches in channels_last memory format."
-    order = 11
-    def before_fit(self): self.model.to(memory_format=torch.channels_last)
-    def before_batch(self):
-        cl = lambda t: t.contiguous(memory_format=torch.channels_last) if isinstance(t, Tensor) and t.dim() == 4 and t.is_floating_point() else t
-        self.learn.xb, self.learn.yb = tuple(map(cl, self.xb)), tuple(map(cl, self.yb))
 
 # %% ../nbs/07_learner.ipynb #1409deff
 class SpadeGANLearner(GANLearner):
@@ -434,13 +300,6 @@ def _dls_size(dls) -> tuple:
     for t in getattr(getattr(dls.train, 'after_item', None), 'fs', []):
         if isinstance(t, SpadeCrop): return tuple(t.size)
     return tuple(dls.one_batch()[1].shape[-2:])
-
-def _device_type(dls) -> str:
-    "'cpu' or 'cuda' for the device the DataLoaders put batches on (a `torch.device` or a string such as 'cuda:0')"
-    dev = getattr(dls, 'device', None)
-    return 'cpu' if dev is None else torch.device(dev).type
-
-def _on_cpu(dls) -> bool: return _device_type(dls) == 'cpu'
 
 # %% ../nbs/07_learner.ipynb #bc19fc83
 def spade_learner(dls, ngf:int=64, ndf:int=64, num_D:int=2, n_layers_D:int=4, num_upsampling_layers:str='normal',

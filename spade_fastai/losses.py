@@ -82,10 +82,14 @@ def load_state_file(path) -> dict:
     "A state dict from a `.safetensors` file or a `torch.save`d `.pth`/`.pt` file (loaded with `weights_only=True`)."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(_vgg_help(f"VGG19 weights file not found: {path}. "))
-    if path.suffix == '.safetensors':
-        from safetensors.torch import load_file
-        return load_file(str(path))
-    sd = torch.load(path, map_location='cpu', weights_only=True)
+    try:
+        if path.suffix == '.safetensors':
+            from safetensors.torch import load_file
+            return load_file(str(path))
+        sd = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:
+        raise ValueError(_vgg_help(f"cannot read the VGG19 weights file {path} ({type(e).__name__}: {e}); it is truncated "
+                                   "or not a weights file. ")) from None
     if not isinstance(sd, dict): raise ValueError(f"{path} holds a {type(sd).__name__}, not a state dict of VGG19 weights.")
     return sd
 

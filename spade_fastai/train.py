@@ -165,7 +165,10 @@ def check_resume_settings(out, now:dict):
     "Refuse `--resume` with settings that differ from the ones `run.json` recorded, naming each"
     f = Path(out)/'run.json'
     if not f.exists(): return   # a run from before run.json: the checkpoint's network options are still checked
-    was = json.loads(f.read_text()).get('settings', {})
+    try: was = json.loads(f.read_text()).get('settings', {})
+    except (ValueError, AttributeError) as e:
+        raise ValueError(f"--resume: {f} is not readable JSON ({e}); it records the run's settings: restore it, or start a "
+                         "new run with --overwrite") from None
     diff = [k for k in RESUME_KEYS if k in was and was[k] != now.get(k)]
     if diff:
         what = '; '.join(f"--{k.replace('_', '-')} {now.get(k)} (the run used {was[k]})" for k in diff)
