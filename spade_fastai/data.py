@@ -15,7 +15,9 @@ from fastcore.foundation import L
 from plum import dispatch
 from fasttransform import Transform, ItemTransform
 from fastai.torch_core import TensorBase, TensorImage, TensorMask
+from functools import partial
 from fastai.data.block import DataBlock, TransformBlock
+from fastai.data.core import DataLoaders, Datasets, TfmdDL
 from fastai.data.transforms import RandomSplitter, ItemGetter
 from fastai.vision.augment import RandTransform
 from .classmap import ClassMap
@@ -25,7 +27,7 @@ from .checks import check_nums
 __all__ = ['IMAGE_EXTS', 'LABEL_EXTS', 'chip_pairs', 'check_chip_folder', 'image_size', 'read_image', 'read_label', 'SpadeMask',
            'SpadePhoto', 'LoadSpadeMask', 'load_spade_photo', 'AddClassMap', 'photo_pm1', 'photo_uint8',
            'PhotoToMinusOneOne', 'SpadeCrop', 'SpadeDihedral', 'dihedral', 'SpadeItemList', 'chip_problem',
-           'scan_chips', 'spade_dls', 'show_pair', 'show_batch', 'show_results']
+           'scan_chips', 'spade_dls', 'SpadeDataLoaders', 'show_pair', 'show_batch', 'show_results']
 
 # %% ../nbs/02_data.ipynb #cae093a7
 IMAGE_EXTS = ('.png', '.tif', '.tiff', '.jpg', '.jpeg')
@@ -270,9 +272,23 @@ def spade_dls(path, bs=8, size=None, valid_pct=0.1, seed=42, augment=True, num_w
         raise ValueError(f"{path} has {len(pairs)} chips, {n_train} for training, fewer than bs={bs}; "
                          f"use bs<={n_train} (the training loader drops incomplete batches)")
     dblock = SpadeItemList(classmap, size=size, augment=augment, valid_pct=valid_pct, seed=seed)
-    dls = dblock.dataloaders(Path(path), bs=bs, num_workers=num_workers, **kw)
+    d = dblock.dataloaders(Path(path), bs=bs, num_workers=num_workers, **kw)
+    dls = SpadeDataLoaders(*d.loaders, path=d.path, device=d.device)
     dls.classmap = classmap
     return dls
+
+class SpadeDataLoaders(DataLoaders):
+    "The chip folder's DataLoaders; `test_dl(mask files)` batches masks alone, for `learn.get_preds(dl=...)`"
+    def test_dl(self, test_items, rm_type_tfms=None, with_labels:bool=False, **kwargs):
+        "Label files (raw ids, encoded with the class map) or index arrays -> batches of `(SpadeMask,)`; `with_labels`: (label, image) pairs"
+        if with_labels: return super().test_dl(test_items, rm_type_tfms=rm_type_tfms, with_labels=True, **kwargs)
+        ds = Datasets(list(test_items), tfms=[[partial(_test_mask, classmap=self.classmap), AddClassMap(self.classmap)]])
+        return TfmdDL(ds, bs=kwargs.pop('bs', self.valid.bs), shuffle=False, device=self.device, **kwargs)
+
+def _test_mask(item, classmap) -> SpadeMask:
+    "A mask file (raw ids) or an index array as a `SpadeMask`"
+    if isinstance(item, (str, Path)): return SpadeMask(torch.from_numpy(classmap.encode(read_label(item), fname=item)), fname=str(item))
+    return SpadeMask(torch.as_tensor(np.asarray(item)).long())
 
 # %% ../nbs/02_data.ipynb #95097fa8
 def _legend(fig, classmap, ncol=4):

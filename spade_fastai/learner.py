@@ -10,10 +10,11 @@ from functools import partial
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn
 from torch import Tensor
-from fastcore.basics import store_attr
+from fastcore.basics import store_attr, patch
+from fastcore.xtras import PrettyString
 from fastcore.foundation import L
 from fastai.optimizer import Adam, OptimWrapper
-from fastai.learner import Learner, Metric
+from fastai.learner import Learner, Metric, Recorder
 from fastai.callback.core import Callback, CancelStepException
 from fastai.torch_core import params, to_float
 from fastai.vision.gan import GANModule, FixedGANSwitcher, GANLearner
@@ -28,8 +29,8 @@ from .amp import amp_torch_dtype, SpadeMixedPrecision, SpadeChannelsLast, _devic
 
 # %% auto #0
 __all__ = ['SpadeGAN', 'spade_splitter', 'SpadeGANLoss', 'SpadeGANTrainer', 'GANTermMetric', 'SpadeFixedSwitcher',
-           'SpadeGANLearner', 'photo01', 'spade_learner', 'size_mismatch', 'check_mask_size', 'generate',
-           'gan_loss_history', 'plot_gan_losses']
+           'SpadeRecorder', 'SpadeGANLearner', 'photo01', 'spade_learner', 'size_mismatch', 'check_mask_size',
+           'generate', 'gan_loss_history', 'plot_gan_losses']
 
 # %% ../nbs/07_learner.ipynb #a69c7614
 def _plain(t): return t.as_subclass(Tensor) if isinstance(t, Tensor) else t
@@ -161,6 +162,14 @@ class SpadeFixedSwitcher(FixedGANSwitcher):
     "fastai's `FixedGANSwitcher` (`n_crit` D steps, then `n_gen` G steps, one step per batch), after the trainer"
     order = 1
 
+# %% ../nbs/07_learner.ipynb #0fd656ee
+class SpadeRecorder(Recorder):
+    "fastai's `Recorder`, whose `plot_loss` draws the generator's and the critic's losses apart"
+    name = 'recorder'
+    def plot_loss(self, skip_start=0, with_valid=True, smooth:float=0.9, **kwargs):
+        "The G terms over G steps and the D terms over D steps (`plot_gan_losses`), instead of one blended curve"
+        return plot_gan_losses(self.learn, smooth=smooth)
+
 # %% ../nbs/07_learner.ipynb #1409deff
 class SpadeGANLearner(GANLearner):
     "A `GANLearner` for SPADE: conditional critic, paired or fixed G/D schedule, every loss term in the recorder."
@@ -174,6 +183,9 @@ class SpadeGANLearner(GANLearner):
         metrics = L(metrics) + L(GANTermMetric(trainer, t) for t in loss_func.gen_terms[-1:] + loss_func.crit_terms[-1:]
                                  + loss_func.gen_terms[:-1] + loss_func.crit_terms[:-1])
         Learner.__init__(self, dls, model, loss_func=loss_func, cbs=cbs, metrics=metrics, **kwargs)
+        if type(self.recorder) is Recorder:   # the same recorder, whose `plot_loss` draws G and D apart
+            r = self.recorder; self.remove_cb(r)
+            self.add_cb(SpadeRecorder(add_time=r.add_time, train_metrics=r.train_metrics, valid_metrics=r.valid_metrics))
         self.autocast, self.ddp, self.terms = contextlib.nullcontext(), None, {}
 
     @property
@@ -228,6 +240,7 @@ class SpadeGANLearner(GANLearner):
     def _eval_batch(self, mask, real):
         "Validation (`real` given: the generator's terms as `loss`) and inference (`pred` only)"
         m = self.model
+        check_mask_size(mask, m.generator)   # e.g. a test_dl of other masks: the images would not line up with them
         with self.autocast:
             z = m.encode(real)[0] if m.encoder is not None and real is not None else None
             self.pred = m.generator(mask, z); self('after_pred')
@@ -440,3 +453,31 @@ def plot_gan_losses(learn, smooth:float=0., fname=None, figsize=(11, 3.8)):
     fig.tight_layout()
     if fname is not None: save_fig(fig, fname, dpi=100)
     return fig
+
+# %% ../nbs/07_learner.ipynb #37336c23
+@patch
+def fit_one_cycle(self:SpadeGANLearner, *args, **kwargs):
+    "Refused: one-cycle changes Adam's beta1 (the paper's is 0) and the schedule; use `fit`"
+    raise ValueError("fit_one_cycle is not SPADE's schedule: it cycles Adam's beta1 (the paper keeps it at 0) and replaces "
+                     "the linear decay. Use learn.fit(n_epoch): constant rates, then linear decay to 0 over the second half, "
+                     "lr=(lr_G, lr_D) for the two networks")
+
+@patch
+def lr_find(self:SpadeGANLearner, *args, **kwargs):
+    "Refused: one rate for both networks and one blended loss curve say nothing about a GAN; use the paper's rates"
+    raise ValueError("lr_find would give the generator and the critic the same rate and blend their losses into one "
+                     "curve. Use the paper's rates, lr=(1e-4, 4e-4) for (G, D) (TTUR, 1:4); with a much smaller batch "
+                     "lower both together")
+
+@patch
+def summary(self:SpadeGANLearner) -> str:
+    "Parameter counts of G, D and E (each top-level block and each network's total), as a table"
+    m, lines = self.model, []
+    for tag, net in (('G', m.generator), ('D', m.critic), ('E', m.encoder)):
+        if net is None: continue
+        lines.append(f"{tag}: {type(net).__name__}")
+        for name, child in net.named_children():
+            lines.append(f"    {name:<22} {type(child).__name__:<26} {sum(p.numel() for p in child.parameters()):>12,}")
+        lines.append(f"    {'total':<49} {sum(p.numel() for p in net.parameters()):>12,}")
+    total = sum(p.numel() for p in m.parameters())
+    return PrettyString('\n'.join(lines + [f"all networks: {total:,} parameters"]))
