@@ -12,6 +12,7 @@ import numpy as np, torch, torch.nn as nn
 from torch import Tensor
 from fastcore.basics import store_attr, patch
 from fastcore.xtras import PrettyString
+from plum import dispatch
 from fastcore.foundation import L
 from fastai.optimizer import Adam, OptimWrapper
 from fastai.learner import Learner, Metric, Recorder
@@ -21,7 +22,7 @@ from fastai.vision.gan import GANModule, FixedGANSwitcher, GANLearner
 from types import SimpleNamespace
 from .losses import hinge_d_loss, hinge_g_loss, feature_matching_loss, kld_loss, vgg_loss_from
 from .models import spade_networks, split_pred
-from .data import SpadePhoto, SpadeMask, SpadeCrop, read_label, read_image
+from .data import SpadePhoto, SpadeMask, SpadeCrop, read_label, read_image, show_results
 from .checks import atomic_path, check_nums, save_fig
 from .distributed import SpadeDistributed, launched_distributed, init_distributed, rank
 from .optim import LeanAdam, SpadeOptimWrapper, lean_adam, lr_decay_mult, LinearLRDecay
@@ -97,6 +98,7 @@ class SpadeGANLoss(nn.Module):
         return dict(D_real=d_real, D_fake=d_fake, crit_loss=d_fake + d_real)
 
     def forward(self, *args): raise TypeError("SpadeGANLoss is called by SpadeGANLearner's G and D steps: use g_terms / d_terms")
+    def decodes(self, x): return SpadePhoto(_plain(x))   # predictions are photos in [-1,1], for show_results and loggers
 
 # %% ../nbs/07_learner.ipynb #317e63f0
 class SpadeGANTrainer(Callback):
@@ -147,6 +149,16 @@ class SpadeGANTrainer(Callback):
         return self.sums[term] / self.counts[term] if self.counts.get(term) else None
 
 # %% ../nbs/07_learner.ipynb #3edce094
+class _ValidTermMeans(Callback):
+    "Means of every loss term over the validation batches, weighted by batch size (for `validate`)"
+    order = 95
+    def before_validate(self): self.sums, self.n = {}, 0
+    def after_loss(self):
+        if self.training: return
+        bs = self.learn.pred.shape[0]; self.n += bs
+        for k, v in self.learn.terms.items(): self.sums[k] = self.sums.get(k, 0.) + float(v) * bs
+    def mean(self, k): return self.sums[k] / self.n if self.n and k in self.sums else None
+
 class GANTermMetric(Metric):
     "Recorder column: the epoch's mean of one loss term over its training steps (G terms over G steps, D over D)."
     def __init__(self, trainer:SpadeGANTrainer, term:str): self.trainer, self.term = trainer, term
@@ -238,15 +250,16 @@ class SpadeGANLearner(GANLearner):
         self._do_grad_opt()
 
     def _eval_batch(self, mask, real):
-        "Validation (`real` given: the generator's terms as `loss`) and inference (`pred` only)"
-        m = self.model
+        "Validation (`real` given: the generator's terms, its total as `loss`; the critic's too for `validate`) and inference (`pred` only)"
+        m, z, kl = self.model, None, None
         check_mask_size(mask, m.generator)   # e.g. a test_dl of other masks: the images would not line up with them
         with self.autocast:
-            z = m.encode(real)[0] if m.encoder is not None and real is not None else None
+            if m.encoder is not None and real is not None: z, mu, logvar = m.encode(real); kl = (mu, logvar)
             self.pred = m.generator(mask, z); self('after_pred')
             if real is None: return
             fake_preds, real_preds = m.discriminate(mask, self.pred, real, real_grad=False)
-            self.terms = self.loss_func.g_terms(self.pred, real, fake_preds, real_preds)
+            self.terms = self.loss_func.g_terms(self.pred, real, fake_preds, real_preds, kl)
+            if getattr(self, 'critic_terms_too', False): self.terms.update(self.loss_func.d_terms(fake_preds, real_preds))
         self.loss_grad = self.terms['gen_loss']; self.loss = self.loss_grad.clone()
         self('after_loss')
 
@@ -254,9 +267,14 @@ class SpadeGANLearner(GANLearner):
         "fastai's `get_preds`, keeping the recorder's history (fastai 2.8 resets it on every `get_preds`/`validate`); under torchrun the predictions stay this rank's (fastai would gather them from every rank, which waits forever when one rank asks alone)."
         with _keep_recorder(self), _this_rank_only(): return super().get_preds(*args, **kwargs)
 
-    def validate(self, *args, **kwargs):
-        "fastai's `validate`, keeping the recorder's history."
-        with _keep_recorder(self): return super().validate(*args, **kwargs)
+    def validate(self, ds_idx=1, dl=None, cbs=None):
+        "Every loss term on the validation set (or `dl`): `[valid_loss, *the metric columns]`, as fastai's `validate`; the recorder's history is kept"
+        means = _ValidTermMeans()
+        self.critic_terms_too = True
+        try:
+            with _keep_recorder(self): res = super().validate(ds_idx=ds_idx, dl=dl, cbs=L(cbs) + [means])
+        finally: self.critic_terms_too = False
+        return None if res is None else [res[0]] + [means.mean(mt.name) for mt in self.metrics]
 
     @property
     def classmap(self):
@@ -481,3 +499,14 @@ def summary(self:SpadeGANLearner) -> str:
         lines.append(f"    {'total':<49} {sum(p.numel() for p in net.parameters()):>12,}")
     total = sum(p.numel() for p in m.parameters())
     return PrettyString('\n'.join(lines + [f"all networks: {total:,} parameters"]))
+
+# %% ../nbs/07_learner.ipynb #b3b74439
+try:
+    import fastai.callback.tensorboard   # needs the tensorboard package: without it there is nothing to register
+    @dispatch
+    def tensorboard_log(x:SpadeMask, y:SpadePhoto, samples, outs, writer, step):
+        "TensorBoard image grid of validation chips: mask | generated | real"
+        import matplotlib.pyplot as plt
+        ctxs = show_results(x, y, samples, outs, max_n=len(samples))
+        writer.add_figure('Sample results', ctxs[0].figure, step); plt.close(ctxs[0].figure)
+except ImportError: pass
