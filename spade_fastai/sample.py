@@ -100,7 +100,7 @@ def _existing_sample(path, params):
     try: old = json.loads(meta.read_text())
     except json.JSONDecodeError: return False
     n = params['n']
-    return (old.get('params') == params and (path / 'classes.json').exists()
+    return (old.get('params') == params and old.get('complete', True) and (path / 'classes.json').exists()
             and len(list((path / 'images').glob('*.png'))) == n and len(list((path / 'labels').glob('*.png'))) == n)
 
 def make_sample(path, n=200, size=64, seed=0, overwrite=False) -> Path:
@@ -109,23 +109,32 @@ def make_sample(path, n=200, size=64, seed=0, overwrite=False) -> Path:
     if n < 1 or size < 8: raise ValueError(f"need n >= 1 and size >= 8, got n={n}, size={size}")
     if not overwrite and _existing_sample(path, params): return path
     if path.exists() and any(path.iterdir()):
-        if not overwrite:
+        if not overwrite and not _unfinished_sample(path):   # an interrupted make_sample is ours to finish
             raise FileExistsError(f"{path} is not empty and is not a sample made with {params}; "
                                   "pass overwrite=True (--overwrite) to replace it, or choose another path")
         if not (path / 'sample.json').exists():
             raise FileExistsError(f"{path} holds files that make_sample did not write (no sample.json); refusing to delete them")
         for sub in ('images', 'labels'): shutil.rmtree(path / sub, ignore_errors=True)
     (path / 'images').mkdir(parents=True, exist_ok=True); (path / 'labels').mkdir(exist_ok=True)
+    _write_meta(path, params, complete=False)   # first: a Ctrl-C from here on leaves a folder make_sample knows as its own
     for i in range(n):
         rng = _chip_rng(seed, i)
         m = sample_mask(rng, size)
         save_image(path / 'labels' / f'chip_{i:05d}.png', m)
         save_image(path / 'images' / f'chip_{i:05d}.png', render_image(m, rng))
     sample_classmap().save(path / 'classes.json')
+    _write_meta(path, params, complete=True)
+    return path
+
+def _write_meta(path, params, complete):
     write_text(path / 'sample.json', json.dumps(dict(
         synthetic=True, note='SYNTHETIC land-cover chips made by spade_fastai.sample.make_sample; not real imagery',
-        params=params), indent=1))
-    return path
+        params=params, complete=complete), indent=1))
+
+def _unfinished_sample(path) -> bool:
+    "True if `path` holds a sample whose writing was interrupted"
+    try: return json.loads((path / 'sample.json').read_text()).get('complete') is False
+    except (OSError, ValueError): return False
 
 # %% ../nbs/01_sample.ipynb #6bf0118c
 @spade_cli
