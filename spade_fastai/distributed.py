@@ -16,7 +16,7 @@ from fastai.data.load import _FakeLoader
 
 # %% auto #0
 __all__ = ['distributed', 'rank', 'world_size', 'local_rank', 'launched_distributed', 'init_distributed', 'rank_device',
-           'all_gather', 'barrier', 'RankDL', 'rank_val', 'world_val', 'revert_sync_batchnorm', 'SpadeDistributed']
+           'all_gather', 'barrier', 'RankDL', 'revert_sync_batchnorm', 'SpadeDistributed']
 
 # %% ../nbs/07a_distributed.ipynb #d3de64bd
 def distributed() -> bool: return dist.is_available() and dist.is_initialized()
@@ -53,8 +53,8 @@ def barrier():
 # %% ../nbs/07a_distributed.ipynb #6bb9897a
 class RankDL(TfmdDL):
     "This rank's share of `dl`: global batch `i` (`dl.bs * world` items) is the ranks' batches `i` side by side"
-    def __init__(self, dl, rank:int=None, world:int=None):
-        self.dl, self.rank, self.world = dl, rank_val(rank), world_val(world)
+    def __init__(self, dl, rank_:int=None, world:int=None):
+        self.dl, self.rank, self.world = dl, rank() if rank_ is None else rank_, world_size() if world is None else world
         self.bs, self.drop_last, self.dataset, self.num_workers = dl.bs, dl.drop_last, dl.dataset, dl.num_workers
         self.offs, self.pin_memory, self.device = dl.offs, dl.pin_memory, dl.device
         f = dl.fake_l
@@ -78,9 +78,6 @@ class RankDL(TfmdDL):
     def __getattr__(self, k):
         if k.startswith('_') or k in ('dl', 'it'): raise AttributeError(k)   # `it`: the inner loader's own iterator
         return getattr(self.dl, k)
-
-def rank_val(r): return rank() if r is None else r
-def world_val(w): return world_size() if w is None else w
 
 # %% ../nbs/07a_distributed.ipynb #fa36402d
 def _has_batch_norm(m): return any(isinstance(x, nn.modules.batchnorm._BatchNorm) for x in m.modules())

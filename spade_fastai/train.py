@@ -88,16 +88,13 @@ def cpu_has_native_bf16() -> bool:
     "Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX); elsewhere bf16 is emulated, slower than float32"
     return any(getattr(torch.cpu, f, lambda: False)() for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
 
-def _amp_dtype_quiet(amp:bool):
-    import contextlib, io
-    with contextlib.redirect_stdout(io.StringIO()): return _amp_dtype(amp)
-
-def _amp_dtype(amp:bool):
+def _amp_dtype(amp:bool, verbose:bool=True):
     "`--amp`: 'bf16' on GPUs that support it and on CPUs with native bf16, 'fp16' on other GPUs; None without `amp`"
     if not amp: return None
     if torch.cuda.is_available(): return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
-    if cpu_has_native_bf16(): print("--amp on the CPU: bf16 autocast (AVX512-BF16/AMX)"); return 'bf16'
-    print("--amp: this CPU has no native bf16 (AVX512-BF16 or AMX), so bf16 would be slower than float32: running in float32")
+    say = print if verbose else (lambda *a: None)
+    if cpu_has_native_bf16(): say("--amp on the CPU: bf16 autocast (AVX512-BF16/AMX)"); return 'bf16'
+    say("--amp: this CPU has no native bf16 (AVX512-BF16 or AMX), so bf16 would be slower than float32: running in float32")
     return None
 
 def _describe(data, out, s, n_chips) -> str:
@@ -263,7 +260,7 @@ def spade_train(
         eval_cb = eval_callback(chips, dls, every=eval_every, n_tiles=eval_tiles, seg_epochs=seg_epochs, fallback_dir=out)
         cbs.append(eval_cb)
     learn = spade_learner(dls, ngf=s['ngf'], ndf=s['ndf'], use_vae=use_vae, vgg_weights=s['vgg_weights'], beta2=beta2,
-                          lr=lrs, amp=_amp_dtype(amp) if main or not amp else _amp_dtype_quiet(amp),
+                          lr=lrs, amp=_amp_dtype(amp, verbose=main),
                           channels_last=channels_last, seed=seed, norm_G=norm_g, cbs=cbs)
     if resume:   # before any training: one clear line
         ck = read_checkpoint(out/'checkpoints'); check_checkpoint_fits(learn, ck)
