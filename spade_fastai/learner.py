@@ -31,7 +31,7 @@ from .amp import amp_torch_dtype, SpadeMixedPrecision, SpadeChannelsLast, _devic
 # %% auto #0
 __all__ = ['SpadeGAN', 'spade_splitter', 'SpadeGANLoss', 'SpadeGANTrainer', 'GANTermMetric', 'SpadeFixedSwitcher',
            'SpadeRecorder', 'SpadeGANLearner', 'photo01', 'spade_learner', 'size_mismatch', 'check_mask_size',
-           'generate', 'gan_loss_history', 'plot_gan_losses']
+           'generate', 'gan_loss_history', 'plot_gan_losses', 'wandb_process']
 
 # %% ../nbs/07_learner.ipynb #a69c7614
 def _plain(t): return t.as_subclass(Tensor) if isinstance(t, Tensor) else t
@@ -263,9 +263,12 @@ class SpadeGANLearner(GANLearner):
         self.loss_grad = self.terms['gen_loss']; self.loss = self.loss_grad.clone()
         self('after_loss')
 
-    def get_preds(self, *args, **kwargs):
-        "fastai's `get_preds`, keeping the recorder's history (fastai 2.8 resets it on every `get_preds`/`validate`); under torchrun the predictions stay this rank's (fastai would gather them from every rank, which waits forever when one rank asks alone)."
-        with _keep_recorder(self), _this_rank_only(): return super().get_preds(*args, **kwargs)
+    def get_preds(self, ds_idx=1, dl=None, *args, **kwargs):
+        """fastai's `get_preds`, keeping the recorder's history (fastai 2.8 resets it on every `get_preds`/`validate`); under
+        torchrun the predictions stay this rank's (fastai would gather them from every rank, which waits forever when one
+        rank asks alone). Loaders that keep their own order (`keeps_order`, e.g. wrapped PyTorch loaders) are not reordered."""
+        if getattr(dl if dl is not None else self.dls[ds_idx], 'keeps_order', False): kwargs['reorder'] = False
+        with _keep_recorder(self), _this_rank_only(): return super().get_preds(ds_idx, dl, *args, **kwargs)
 
     def validate(self, ds_idx=1, dl=None, cbs=None):
         "Every loss term on the validation set (or `dl`): `[valid_loss, *the metric columns]`, as fastai's `validate`; the recorder's history is kept"
@@ -339,6 +342,10 @@ def spade_learner(dls, ngf:int=64, ndf:int=64, num_D:int=2, n_layers_D:int=4, nu
                   n_gen:int=1, reuse_fake:bool=False, decay_pct:float=0.5, amp:str=None, channels_last:bool=False,
                   adam:str='torch', seed:int=None, size=None, norm_G:str='spectralspadesyncbatch3x3', cbs=None, **kw) -> SpadeGANLearner:
     "A SPADE `Learner` on `dls` (from `spade_dls`) with the paper's losses, schedule and TTUR optimiser."
+    if not hasattr(getattr(dls, 'train', None), 'one_batch'):
+        raise ValueError(f"spade_learner needs fastai DataLoaders of (mask, image) batches, got {type(dls).__name__} of "
+                         f"{type(getattr(dls, 'train', dls)).__name__}: use `spade_dls(chip_folder)`, or wrap PyTorch DataLoaders "
+                         "with `spade_dls_from_torch(train, valid, classmap)` (spade_fastai.loaders)")
     classmap = getattr(dls, 'classmap', None)
     if classmap is None: raise ValueError("dls has no `classmap`: make the DataLoaders with `spade_dls(path, ...)`")
     lrs = [float(v) for v in lr] if isinstance(lr, (list, tuple)) else [float(lr)] * 2
@@ -510,3 +517,18 @@ try:
         ctxs = show_results(x, y, samples, outs, max_n=len(samples))
         writer.add_figure('Sample results', ctxs[0].figure, step); plt.close(ctxs[0].figure)
 except ImportError: pass
+
+def _uint8_hwc(x) -> np.ndarray:
+    "A decoded photo (3,H,W) in [0,1] as uint8 (H,W,3)"
+    return (_plain(x).float().clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
+
+@dispatch
+def wandb_process(x:SpadeMask, y:SpadePhoto, samples, outs, preds):
+    "W&B table of validation chips, one row each: mask (class colours) | generated | real"
+    import wandb
+    table = wandb.Table(columns=['mask', 'generated', 'real'])
+    for (m, real), out in zip(samples, outs):
+        cm = getattr(m, 'classmap', None)
+        mask = cm.colorize(_plain(m).cpu()) if cm is not None else _plain(m).byte().cpu().numpy()
+        table.add_data(wandb.Image(mask), wandb.Image(_uint8_hwc(out[0])), wandb.Image(_uint8_hwc(real)))
+    return {'Prediction_Samples': table}
