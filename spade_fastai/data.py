@@ -259,7 +259,16 @@ def scan_chips(path, pairs, classmap, size=None, progress=None):
                          (f" | ... ({len(bad) - 5} more)" if len(bad) > 5 else '') +
                          ". Fix or remove them (image and label together) and run again")
 
-def spade_dls(path, bs=8, size=None, valid_pct=0.1, seed=42, augment=True, num_workers=0, scan=True, **kw):
+def spade_dls(path, # chip folder: images/, labels/ and classes.json
+              bs:int=8, # batch size
+              size=None, # crop size, an int or (h, w): random crops for training, centre crops for validation (default: the chips' size)
+              valid_pct:float=0.1, # share of the chips held out for validation
+              seed:int=42, # seed of the random train/validation split
+              augment:bool=True, # random crops, flips and 90-degree rotations on the training chips (mask and image alike)
+              num_workers:int=0, # DataLoader worker processes
+              scan:bool=True, # check every chip before training (a few ms each) and report all bad chips in one error
+              **kw, # passed to fastai's `DataBlock.dataloaders`
+             ):
     "DataLoaders of (mask, image) pairs from a chip folder, every chip checked first (`scan`); `dls.classmap` holds its ClassMap."
     check_nums({'bs=': (bs, dict(lo=1, integer=True)), 'valid_pct=': (valid_pct, dict(lo=0, hi=1, hi_open=True)),
                 'num_workers=': (num_workers, dict(lo=0, integer=True))})

@@ -64,7 +64,12 @@ def _plain_state(prefix, module) -> dict:
     "`module`'s state dict as independent, contiguous CPU tensors named `prefix.key`"
     return {f'{prefix}.{k}': v.detach().cpu().clone().contiguous() for k,v in module.state_dict().items()}
 
-def save_spade(path, nets_or_learner, options=None, classmap=None, train_meta=None) -> Path:
+def save_spade(path, # the file to write (`.safetensors` is added when missing)
+               nets_or_learner, # a SPADE learner, or a dict of networks from `spade_networks` ('G', 'D', 'E', 'net_options')
+               options=None, # network options to record (default: the learner's or the dict's `net_options`)
+               classmap=None, # the ClassMap to record (default: the learner's)
+               train_meta=None, # a JSON-able dict about training (validation split, chip preparation); default: `learn.train_meta`
+              ) -> Path:
     "Save G, D (and E) as safetensors with the network options, class map and training split (`train_meta`) as JSON metadata"
     path = Path(path)
     if path.suffix != '.safetensors': path = path.with_suffix('.safetensors')
@@ -105,7 +110,11 @@ def _as_classmap(d):
     return None if d is None else ClassMap.from_dict(d)
 
 # %% ../nbs/08_io.ipynb #9699fbaa
-def load_spade(path, device='cpu', build=None, parts=None) -> dict:
+def load_spade(path, # a `.safetensors` file written by `save_spade` (or spade_train's model.safetensors)
+               device='cpu', # where the networks go
+               build=None, # the function that builds the networks from the saved options (default: `spade_networks`)
+               parts=None, # which networks to load, e.g. ['G'] (default: every one saved)
+              ) -> dict:
     "Rebuild the networks saved by `save_spade` (eval mode): `dict(G, D, E, options, classmap)`"
     meta = read_spade_meta(path)
     opts = meta['net_options']

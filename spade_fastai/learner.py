@@ -336,11 +336,33 @@ def _dls_size(dls) -> tuple:
     return tuple(dls.one_batch()[1].shape[-2:])
 
 # %% ../nbs/07_learner.ipynb #bc19fc83
-def spade_learner(dls, ngf:int=64, ndf:int=64, num_D:int=2, n_layers_D:int=4, num_upsampling_layers:str='normal',
-                  use_vae:bool=False, lambda_feat:float=10., lambda_vgg:float=10., lambda_kld:float=0.05,
-                  vgg_weights='imagenet', beta2:float=0.999, lr=(1e-4, 4e-4), switcher:str='paired', n_crit:int=1,
-                  n_gen:int=1, reuse_fake:bool=False, decay_pct:float=0.5, amp:str=None, channels_last:bool=False,
-                  adam:str='torch', seed:int=None, size=None, norm_G:str='spectralspadesyncbatch3x3', cbs=None, **kw) -> SpadeGANLearner:
+def spade_learner(dls, # DataLoaders of (SpadeMask, SpadePhoto) batches: `spade_dls`, `spade_dls_from_torch` or `torchgeo_dls`
+                  ngf:int=64, # generator width (the paper's 64)
+                  ndf:int=64, # discriminator width (the paper's 64)
+                  num_D:int=2, # discriminators at successively halved scales (the paper's 2)
+                  n_layers_D:int=4, # layers per discriminator (the paper's 4)
+                  num_upsampling_layers:str='normal', # 'normal', 'more' or 'most': the generator's depth (the reference's option)
+                  use_vae:bool=False, # train the style encoder too (the paper's multi-modal synthesis)
+                  lambda_feat:float=10., # weight of the discriminator feature-matching loss
+                  lambda_vgg:float=10., # weight of the VGG19 perceptual loss (0: none)
+                  lambda_kld:float=0.05, # weight of the style encoder's KL divergence
+                  vgg_weights='imagenet', # VGG19 weights: 'imagenet' (torchvision's file), a .pth/.safetensors path, or None (no VGG loss)
+                  beta2:float=0.999, # Adam's beta2 (beta1 is 0, as in the paper; the reference code uses 0.9 for beta2)
+                  lr=(1e-4, 4e-4), # (generator, discriminator) learning rates: the paper's two-time-scale rule
+                  switcher:str='paired', # 'paired': a G step then a D step on every batch; 'fixed': fastai's FixedGANSwitcher
+                  n_crit:int=1, # discriminator steps per switch (switcher='fixed')
+                  n_gen:int=1, # generator steps per switch (switcher='fixed')
+                  reuse_fake:bool=False, # the D step reuses the G step's fake image (faster, not the reference's order)
+                  decay_pct:float=0.5, # share of training at the end with the learning rates decaying linearly to 0
+                  amp:str=None, # mixed precision: 'bf16' or 'fp16' (GPU only)
+                  channels_last:bool=False, # channels_last memory format for the networks and batches
+                  adam:str='torch', # 'torch': torch's Adam maths (fused where available); 'fastai': fastai's Adam
+                  seed:int=None, # seed of the networks' initial weights
+                  size=None, # image size (h, w) the generator makes (default: read from the DataLoaders)
+                  norm_G:str='spectralspadesyncbatch3x3', # the generator's normalisation, in the reference's notation
+                  cbs=None, # extra fastai callbacks
+                  **kw, # passed to fastai's `Learner`
+                 ) -> SpadeGANLearner:
     "A SPADE `Learner` on `dls` (from `spade_dls`) with the paper's losses, schedule and TTUR optimiser."
     if not hasattr(getattr(dls, 'train', None), 'one_batch'):
         raise ValueError(f"spade_learner needs fastai DataLoaders of (mask, image) batches, got {type(dls).__name__} of "
@@ -429,7 +451,12 @@ def _as_style(style) -> Tensor:
     return s[None] if s.dim() == 3 else s
 
 # %% ../nbs/07_learner.ipynb #4d6ba014
-def generate(learn_or_G, masks, style=None, seed:int=None, amp:str=None) -> Tensor:
+def generate(learn_or_G, # a SPADE learner, a `SpadeGAN` or a generator
+             masks, # class-index masks (B,H,W) or (H,W), or label files of raw class ids (encoded with the class map)
+             style=None, # style image(s) (paths or (B,3,H,W) tensors in [-1,1]) for models with the style encoder
+             seed:int=None, # seed of the random style code when there is no style image
+             amp:str=None, # 'bf16' (or 'fp16' on a GPU): run the generator under autocast
+            ) -> Tensor:
     """Images (B,3,H,W) in [-1,1], float32 on the CPU, for `masks`; style from `style` images via the encoder, else
     random (`seed`). `amp='bf16'` (or 'fp16' on a GPU) runs G under autocast: faster, changes the maths."""
     model = _gan_model(learn_or_G)

@@ -29,8 +29,8 @@ from .io import (save_spade, load_spade, SpadeCheckpoint, NaNGuard, NonFiniteLos
 __all__ = ['SAMPLE_DEMO', 'DATA_DEFAULTS', 'RUN_FILES', 'RESUME_KEYS', 'LABEL_EXTS', 'GENERATE_EXTRAS', 'train_settings',
            'write_losses_csv', 'save_figure', 'save_batch', 'save_results', 'write_step_losses', 'cpu_has_native_bf16',
            'check_train_options', 'earlier_run', 'prepare_run_folder', 'clear_run', 'check_resume_settings',
-           'resume_command', 'spade_train', 'mask_files', 'load_generator', 'check_masks', 'encode_masks', 'to_uint8',
-           'preview', 'output_names', 'check_generate_out', 'spade_generate']
+           'resume_command', 'chip_prep', 'spade_train', 'mask_files', 'load_generator', 'check_masks', 'encode_masks',
+           'to_uint8', 'preview', 'output_names', 'check_generate_out', 'spade_generate']
 
 # %% ../nbs/09_train.ipynb #98c5eb40
 SAMPLE_DEMO = dict(size=32, ngf=16, ndf=16, epochs=20, bs=8, lr_g=2e-4, lr_d=4e-4)
@@ -185,6 +185,14 @@ def resume_command(data, out, given:dict, defaults:dict) -> str:
         if k not in ('data', 'out'): words += _flag(k, v, defaults.get(k))
     return ' '.join(words + ['--out', shlex.quote(str(out)), '--resume'])
 
+# %% ../nbs/09_train.ipynb #c0b1a101
+def chip_prep(chips) -> dict:
+    "How spade_prep made the chip folder `chips` (its remap and label nodata value, from summary.json), for generating whole rasters later"
+    f = Path(chips)/'summary.json'
+    try: s = json.loads(f.read_text()) if f.is_file() else {}
+    except (OSError, ValueError): return {}
+    return {k: v for k, v in dict(remap=s.get('remap'), label_nodata=(s.get('source') or {}).get('label_nodata')).items() if v is not None}
+
 # %% ../nbs/09_train.ipynb #fdbcbb57
 @spade_cli
 def spade_train(
@@ -269,7 +277,8 @@ def spade_train(
                              f"give --epochs larger than {ck['epoch']} to train it longer")
     if main: clear_run(out, old_run)   # every input checked, the model built: only now does the earlier run go
     learn.path = out
-    learn.train_meta = dict(valid_pct=valid_pct, seed=seed, n_chips=len(dls.train_ds) + len(dls.valid_ds))   # the split, for spade_eval
+    learn.train_meta = dict(valid_pct=valid_pct, seed=seed, n_chips=len(dls.train_ds) + len(dls.valid_ds),   # the split, for spade_eval
+                            prep=chip_prep(chips))   # how spade_prep made the chips, for generate_raster
     defaults = {k: v.default for k, v in inspect.signature(spade_train).parameters.items()}
     if main:
         write_text(out/'run.json', json.dumps(dict(settings=settings, resume=resume_command(data, out, given, defaults)), indent=1))
@@ -421,24 +430,48 @@ def _generated_before(out) -> set:
     try: return {r['image'] for r in csv.DictReader(open(f))} | {'preview.png', 'manifest.csv'}
     except (KeyError, csv.Error, UnicodeDecodeError): return set()
 
+# %% ../nbs/09_train.ipynb #c0b1a102
+def _generate_raster_cli(model, raster, out, masks, style, seed, bs, amp, channels_last, overwrite, quiet, remap,
+                         label_nodata, overlap, chips):
+    "spade_generate --raster: a whole land-cover raster to a georeferenced GeoTIFF (see `generate_raster`)"
+    from spade_fastai.raster import generate_raster
+    if masks: raise ValueError("give --masks (chip-sized mask files) or --raster (a whole land-cover raster), not both")
+    if out == 'generated': raise ValueError("--out is required with --raster: the GeoTIFF to write, e.g. --out synthetic.tif")
+    r = generate_raster(model, raster, out, style=style, seed=0 if seed is None else seed, remap=remap, label_nodata=label_nodata,
+                        overlap=overlap, bs=bs, amp=_amp_dtype(amp), channels_last=channels_last, chips=chips,
+                        overwrite=overwrite, progress=not quiet)
+    print(f"spade_generate: wrote {r['out']} ({r['width']} x {r['height']} px, {r['tiles']} tiles of {r['tile'][0]} px, "
+          f"overlap {r['overlap']}" + (f", {r['nodata_pixels']} nodata px masked" if r['nodata_pixels'] else '') + ')' +
+          (f" and {r['chips']['chips_written']} chip pairs to {chips}" if chips else ''))
+    return r
+
 # %% ../nbs/09_train.ipynb #fd7fa5c5
 @spade_cli
 def spade_generate(
     model:str=None,            # model.safetensors from spade_train, a checkpoint (.pth), a run folder, or learner.pkl
     masks:Param("mask label files (raw class ids) and/or folders of them", str, nargs='+')=None,
-    out:str='generated',       # output folder for the PNGs (never a folder of input masks)
+    out:str='generated',       # output folder for the PNGs (never a folder of input masks); with --raster, the GeoTIFF to write
     style:str=None,            # style image (needs a model trained with --use-vae)
     seed:int=None,             # random seed for the style code (same seed -> same images)
-    bs:int=16,                 # masks per forward pass
+    bs:int=16,                 # masks (tiles) per forward pass
     amp:bool=False,            # bf16 autocast (GPUs, CPUs with AVX512-BF16/AMX; fp16 on older GPUs): faster, changes the maths
     channels_last:bool=False,  # channels_last memory format (on a CPU, bf16 needs it to be fast)
     overwrite:bool=False,      # replace images an earlier run wrote in --out
     quiet:bool=False,          # no progress bar
+    raster:str=None,           # a whole land-cover GeoTIFF instead of --masks: writes a georeferenced RGB GeoTIFF to --out
+    remap:str=None,            # with --raster: FROM:TO,... as for spade_prep (default: what the model's chips were made with)
+    label_nodata:float=None,   # with --raster: the land cover's nodata value (default: the model's chips', the raster's)
+    overlap:int=None,          # with --raster: tile overlap in px, blended (default: a quarter tile; 0 = plain grid)
+    chips:str=None,            # with --raster: also write (label, image) chip pairs to this chip folder
 ):
-    "Generate images from mask files with a trained SPADE model; writes one PNG per mask as it goes, preview.png and manifest.csv."
+    "Generate images from mask files with a trained SPADE model; writes one PNG per mask as it goes, preview.png and manifest.csv. With --raster, a whole georeferenced land-cover raster."
     check_nums({'--bs': (bs, dict(lo=1, integer=True, what='masks per forward pass'))})
     if model is None: raise ValueError("--model is required: the model.safetensors (or learner.pkl) spade_train wrote")
-    if not masks: raise ValueError("--masks is required: one or more mask files or folders")
+    if raster is not None: return _generate_raster_cli(model, raster, out, masks, style, seed, bs, amp, channels_last,
+                                                       overwrite, quiet, remap, label_nodata, overlap, chips)
+    extra = [f'--{k.replace("_", "-")}' for k, v in dict(remap=remap, label_nodata=label_nodata, overlap=overlap, chips=chips).items() if v is not None]
+    if extra: raise ValueError(f"{', '.join(extra)} go with --raster (a whole land-cover raster), not with --masks")
+    if not masks: raise ValueError("--masks is required: one or more mask files or folders (or --raster LANDCOVER.tif)")
     files = mask_files(masks)
     gan, cm = load_generator(model)
     out = Path(out)
