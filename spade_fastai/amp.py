@@ -7,10 +7,12 @@ from __future__ import annotations
 import contextlib
 import torch
 from torch import Tensor
-from fastai.callback.core import Callback, CancelStepException
+from .checks import quiet_fastai_import
+with quiet_fastai_import():   # fastai's import-time warnings, about fastai's own code (spade_fastai.checks)
+    from fastai.callback.core import Callback, CancelStepException
 
 # %% auto #0
-__all__ = ['amp_torch_dtype', 'SpadeMixedPrecision', 'SpadeChannelsLast']
+__all__ = ['cpu_has_native_bf16', 'amp_torch_dtype', 'SpadeMixedPrecision', 'SpadeChannelsLast']
 
 # %% ../nbs/07c_amp.ipynb #49e9712d
 def _device_type(dls) -> str:
@@ -19,6 +21,19 @@ def _device_type(dls) -> str:
     return 'cpu' if dev is None else torch.device(dev).type
 
 def _on_cpu(dls) -> bool: return _device_type(dls) == 'cpu'
+
+# %% ../nbs/07c_amp.ipynb #7c0a0003
+_CPU_BF16_CHECKS = ('_is_avx512_bf16_supported', '_is_amx_tile_supported')   # torch.cpu's private feature checks
+
+def cpu_has_native_bf16() -> bool:
+    "Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX); False where torch's private checks are missing or fail"
+    for name in _CPU_BF16_CHECKS:
+        check = getattr(torch.cpu, name, None)
+        if check is None: continue
+        try:
+            if check(): return True
+        except Exception: continue   # a check that breaks says nothing about the CPU: ask the next one, else no
+    return False
 
 # %% ../nbs/07c_amp.ipynb #ce13cfff
 def amp_torch_dtype(amp:str) -> torch.dtype:

@@ -4,13 +4,13 @@
 
 # %% ../nbs/01a_checks.ipynb #1b8028c4
 from __future__ import annotations
-import math, os, numbers
+import math, os, numbers, warnings
 from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['SpadeError', 'Interrupted', 'check_num', 'check_nums', 'file_mode', 'partial_path', 'atomic_path', 'write_text',
-           'write_bytes', 'save_image', 'save_fig', 'ensure_writable']
+           'write_bytes', 'save_image', 'save_fig', 'ensure_writable', 'quiet_fastai_import']
 
 # %% ../nbs/01a_checks.ipynb #2b8c66f2
 class SpadeError(Exception):
@@ -114,3 +114,15 @@ def ensure_writable(folder, label:str='--out') -> Path:
     except OSError as e:
         raise PermissionError(f"{label} {folder} cannot be written ({e.strerror or e}); choose a folder you can write to") from None
     return folder
+
+# %% ../nbs/01a_checks.ipynb #c0a1f7e3
+# The two messages fastai 2.8.7 raises while it is imported (see above); anchored at their start, as warnings filters are
+_FASTAI_IMPORT_WARNINGS = ((r"`torch\.jit\.script` is (deprecated|not supported)", FutureWarning),
+                           (r"The 'mode\.chained_assignment' option is deprecated", DeprecationWarning))
+
+@contextmanager
+def quiet_fastai_import():
+    "Around a module's `fastai` imports: hide the two warnings fastai itself raises while it is imported, nothing else"
+    with warnings.catch_warnings():
+        for msg, cat in _FASTAI_IMPORT_WARNINGS: warnings.filterwarnings('ignore', message=msg, category=cat)
+        yield

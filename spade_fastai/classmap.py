@@ -74,12 +74,12 @@ class ClassMap:
 _CHES7 = [(1, 'Water', '#00C5FF'), (2, 'Tree Canopy and Shrubs', '#267300'), (3, 'Low Vegetation', '#A3FF73'),
           (4, 'Barren', '#FFAA00'), (5, 'Impervious Surfaces', '#9C9C9C'), (6, 'Impervious Roads', '#000000'),
           (7, 'Aberdeen Proving Ground', '#C500FF')]
-# 13-class colours: chosen here (the product's own colours live in each GeoTIFF's colour map)
+# Chesapeake Conservancy's published colour hints (stactools-packages/chesapeake-lulc, fragments/chesapeake-lc-13/asset.json)
 _CHES13 = [(1, 'Water', '#00C5FF'), (2, 'Emergent Wetlands', '#00A884'), (3, 'Tree Canopy', '#267300'),
-           (4, 'Shrubland', '#4C7300'), (5, 'Low Vegetation', '#A3FF73'), (6, 'Barren', '#FFAA00'),
+           (4, 'Shrubland', '#4CE600'), (5, 'Low Vegetation', '#A3FF73'), (6, 'Barren', '#FFAA00'),
            (7, 'Structures', '#FF0000'), (8, 'Impervious Surfaces', '#9C9C9C'), (9, 'Impervious Roads', '#000000'),
-           (10, 'Tree Canopy over Structures', '#73B2FF'), (11, 'Tree Canopy over Impervious Surfaces', '#38A800'),
-           (12, 'Tree Canopy over Impervious Roads', '#6E6E6E'), (13, 'Aberdeen Proving Ground', '#C500FF')]
+           (10, 'Tree Canopy over Structures', '#737300'), (11, 'Tree Canopy over Impervious Surfaces', '#E6E600'),
+           (12, 'Tree Canopy over Impervious Roads', '#FFFF73'), (13, 'Aberdeen Proving Ground', '#C500FF')]
 
 def _scheme(rows): return [dict(id=i, name=n, color=_rgb(c)) for i, n, c in rows]
 
@@ -90,7 +90,7 @@ def chesapeake7(cls:ClassMap, ignore_id=0):
 
 @patch(cls_method=True)
 def chesapeake13(cls:ClassMap, ignore_id=0):
-    "Chesapeake Conservancy 13-class land cover (nodata 0); colours chosen by this project."
+    "Chesapeake Conservancy 13-class land cover (nodata 0), with the published colours."
     return cls(_scheme(_CHES13), ignore_id=ignore_id, ignore_color=(255, 255, 255))
 
 # %% ../nbs/00_classmap.ipynb #90f497b4

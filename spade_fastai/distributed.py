@@ -10,9 +10,11 @@ import torch, torch.nn as nn
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 from fastcore.basics import store_attr
-from fastai.callback.core import Callback
-from fastai.data.core import TfmdDL
-from fastai.data.load import _FakeLoader
+from .checks import quiet_fastai_import
+with quiet_fastai_import():   # fastai's import-time warnings, about fastai's own code (spade_fastai.checks)
+    from fastai.callback.core import Callback
+    from fastai.data.core import TfmdDL
+    from fastai.data.load import _FakeLoader
 
 # %% auto #0
 __all__ = ['distributed', 'rank', 'world_size', 'local_rank', 'launched_distributed', 'init_distributed', 'rank_device',

@@ -15,13 +15,15 @@ from fastcore.basics import store_attr
 from fastcore.foundation import L
 from fastcore.script import Param
 from fastprogress.fastprogress import progress_bar
-from fastai.data.core import DataLoaders
-from fastai.data.load import DataLoader
-from fastai.data.transforms import RandomSplitter
-from fastai.learner import Learner, Metric
-from fastai.losses import CrossEntropyLossFlat
-from fastai.callback.core import Callback
-from fastai.vision.learner import create_unet_model
+from .checks import quiet_fastai_import
+with quiet_fastai_import():   # fastai's import-time warnings, about fastai's own code (spade_fastai.checks)
+    from fastai.data.core import DataLoaders
+    from fastai.data.load import DataLoader
+    from fastai.data.transforms import RandomSplitter
+    from fastai.learner import Learner, Metric
+    from fastai.losses import CrossEntropyLossFlat
+    from fastai.callback.core import Callback
+    from fastai.vision.learner import create_unet_model
 from safetensors import safe_open
 from .checks import atomic_path, write_text, save_fig
 from safetensors.torch import save_file, load_file

@@ -12,7 +12,6 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import torch.distributed as dist
 from torch import Tensor
 from torch.nn.utils import spectral_norm
-from torch.nn.utils.spectral_norm import SpectralNorm
 
 # %% ../nbs/04_layers.ipynb #25f2518e
 def one_hot_mask(mask:Tensor, n_labels:int, dtype=torch.float32) -> Tensor:
@@ -85,7 +84,23 @@ class SNWeight(torch.autograd.Function):
         gw = torch.addr(g.reshape(g.shape[0], -1), u, v, beta=1 / sigma, alpha=-s / sigma ** 2)
         return gw.view(w.shape), None, None, None
 
-class LeanSpectralNorm(SpectralNorm):
+def _is_sn_hook(hook, module:nn.Module, name:str='weight') -> bool:
+    "Whether `hook` is torch's spectral-norm pre-hook for `module.<name>`, told by what spectral norm leaves on the module"
+    return (getattr(hook, 'name', None) == name and callable(getattr(hook, 'compute_weight', None))
+            and hasattr(module, name + '_orig') and hasattr(module, name + '_u') and hasattr(module, name + '_v'))
+
+def _sn_hook_class():
+    "torch's spectral-norm hook class (undocumented): by its name, else the hook `spectral_norm` puts on a probe layer; None if neither"
+    try:
+        from torch.nn.utils.spectral_norm import SpectralNorm
+        return SpectralNorm
+    except ImportError: pass
+    probe = spectral_norm(nn.Linear(2, 2))
+    return next((type(h) for h in probe._forward_pre_hooks.values() if _is_sn_hook(h, probe)), None)
+
+_SNHook = _sn_hook_class()
+
+class LeanSpectralNorm(_SNHook or object):
     "PyTorch's spectral-norm hook (same power iteration and buffers) whose weight goes through `SNWeight`."
     def compute_weight(self, module:nn.Module, do_power_iteration:bool) -> Tensor:
         if self.dim != 0: return super().compute_weight(module, do_power_iteration)
@@ -106,10 +121,11 @@ def _autocast_dtype(t:Tensor):
     return torch.get_autocast_dtype(dev) if torch.is_autocast_enabled(dev) and t.is_floating_point() else None
 
 def lean_spectral_norm(layer:nn.Module, name:str='weight') -> nn.Module:
-    "`torch.nn.utils.spectral_norm(layer)` with its hook switched to `LeanSpectralNorm`."
+    "`torch.nn.utils.spectral_norm(layer)` with its hook switched to `LeanSpectralNorm` (kept as torch's if the hook class is not found)."
     layer = spectral_norm(layer, name=name)
+    if _SNHook is None: return layer
     for hook in layer._forward_pre_hooks.values():
-        if type(hook) is SpectralNorm and hook.name == name: hook.__class__ = LeanSpectralNorm
+        if type(hook) is _SNHook and _is_sn_hook(hook, layer, name): hook.__class__ = LeanSpectralNorm
     return layer
 
 # %% ../nbs/04_layers.ipynb #a66b7360

@@ -12,9 +12,9 @@ from fastcore.meta import delegates
 from .checks import SpadeError
 
 # %% auto #0
-__all__ = ['VGG_SLICE_ENDS', 'VGG_LAYER_WEIGHTS', 'VGG19_IMAGENET_FILE', 'scale_logits', 'hinge_d_loss', 'hinge_g_loss',
-           'feature_matching_loss', 'kld_loss', 'VGGWeightsError', 'imagenet_vgg19_state', 'load_state_file',
-           'vgg19_features_state', 'vgg19_features', 'vgg19_slices', 'VGG19Loss', 'vgg_loss_from']
+__all__ = ['VGG_SLICE_ENDS', 'VGG_LAYER_WEIGHTS', 'VGG19_IMAGENET_FILE', 'VGG19_CFG', 'scale_logits', 'hinge_d_loss',
+           'hinge_g_loss', 'feature_matching_loss', 'kld_loss', 'VGGWeightsError', 'imagenet_vgg19_state',
+           'load_state_file', 'vgg19_features_state', 'vgg19_features', 'vgg19_slices', 'VGG19Loss', 'vgg_loss_from']
 
 # %% ../nbs/06_losses.ipynb #c4e8d600
 def scale_logits(preds:list) -> list:
@@ -104,10 +104,24 @@ def vgg19_features_state(sd:dict, n:int=VGG_SLICE_ENDS[-1]) -> dict:
     return out
 
 # %% ../nbs/06_losses.ipynb #5e5d13d0
+# VGG19's feature layers ("configuration E" of Simonyan & Zisserman 2015, table 1): conv3x3 widths, 'M' = 2x2 max-pool
+VGG19_CFG = (64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M', 512, 512, 512, 512, 'M')
+
+def _vgg_layers(cfg) -> nn.Sequential:
+    "VGG feature layers built as torchvision's `make_layers(cfg, batch_norm=False)` builds them (same modules, order and indices)"
+    layers, c = [], 3
+    for v in cfg:
+        if v == 'M': layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+        else: layers += [nn.Conv2d(c, v, kernel_size=3, padding=1), nn.ReLU(inplace=True)]; c = v
+    return nn.Sequential(*layers)
+
 def vgg19_features(n:int=VGG_SLICE_ENDS[-1]) -> nn.Sequential:
     "torchvision's VGG19 `features[:n]`, built without the 120M-parameter classifier the loss never uses."
-    from torchvision.models.vgg import make_layers, cfgs
-    return make_layers(cfgs['E'], batch_norm=False)[:n]
+    try:
+        from torchvision.models.vgg import make_layers, cfgs   # undocumented helpers of torchvision's vgg module
+        feats = make_layers(cfgs['E'], batch_norm=False)
+    except (ImportError, KeyError, TypeError): feats = _vgg_layers(VGG19_CFG)   # gone or changed: the same layers by hand
+    return feats[:n]
 
 # %% ../nbs/06_losses.ipynb #2d710afe
 def vgg19_slices(weights='imagenet') -> nn.ModuleList:

@@ -4,12 +4,14 @@
 
 # %% ../nbs/07b_optim.ipynb #1e438a83
 from __future__ import annotations
-import math
+import math, warnings
 from collections import defaultdict
 import torch
 from fastcore.foundation import L
-from fastai.optimizer import Adam, OptimWrapper
-from fastai.callback.core import Callback
+from .checks import quiet_fastai_import
+with quiet_fastai_import():   # fastai's import-time warnings, about fastai's own code (spade_fastai.checks)
+    from fastai.optimizer import Adam, OptimWrapper
+    from fastai.callback.core import Callback
 
 # %% auto #0
 __all__ = ['lr_decay_mult', 'LinearLRDecay', 'LeanAdam', 'SpadeOptimWrapper', 'lean_adam']
@@ -32,12 +34,16 @@ class LinearLRDecay(Callback):
         if self.epoch == self.n_epoch - 1: self._set(1.)
 
 # %% ../nbs/07b_optim.ipynb #2c82a1fb
+def _fused_adam_kernel():
+    "torch's fused Adam kernel, the private op `torch._fused_adam_`; None where this torch has no such op"
+    return getattr(torch, '_fused_adam_', None)
+
 class LeanAdam(torch.optim.Optimizer):
     """`torch.optim.Adam` without the first-moment buffer when beta1 == 0: torch's fused Adam kernel (`fused=True`,
-    the default where torch has it), or its single-tensor algorithm op for op (`fused=False`)."""
+    the default where torch has it), or its single-tensor algorithm op for op (`fused=False`, and the fallback)."""
     def __init__(self, params, lr:float=1e-3, betas=(0., 0.999), eps:float=1e-8, weight_decay:float=0., fused:bool=None):
         super().__init__(params, dict(lr=lr, betas=tuple(float(b) for b in betas), eps=eps, weight_decay=weight_decay))
-        self.fused = hasattr(torch, '_fused_adam_') if fused is None else fused
+        self.fused = _fused_adam_kernel() is not None if fused is None else fused
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -45,21 +51,36 @@ class LeanAdam(torch.optim.Optimizer):
         for g in self.param_groups:
             b1, b2 = g['betas']
             ps = [p for p in g['params'] if p.grad is not None]
-            if self.fused and ps: self._fused_step(ps, g['lr'], b1, b2, g['eps'], g['weight_decay'])
-            else:
-                for p in ps: self._step_one(p, p.grad, g['lr'], b1, b2, g['eps'], g['weight_decay'])
+            todo = self._fused_step(ps, g['lr'], b1, b2, g['eps'], g['weight_decay']) if self.fused and ps else ps
+            for p in todo: self._step_one(p, p.grad, g['lr'], b1, b2, g['eps'], g['weight_decay'])
 
-    def _fused_step(self, ps, lr, b1, b2, eps, wd):
-        "All of a group's parameters in one call per device and dtype; beta1 = 0 passes the gradients as first moments."
+    def _no_fused(self, why:str):
+        "Give up on the fused kernel for good (warning once): the loop path does the same maths"
+        self.fused = False
+        warnings.warn(f"LeanAdam: torch's fused Adam kernel (torch._fused_adam_, a private op) {why}; using the "
+                      "single-tensor loop instead, the same maths as torch.optim.Adam(foreach=False)")
+
+    def _fused_step(self, ps, lr, b1, b2, eps, wd) -> list:
+        """All of a group's parameters in one call per device and dtype; beta1 = 0 passes the gradients as first moments.
+        Returns the parameters it did not step (all of them if the kernel is missing or refuses the call)."""
+        kernel = _fused_adam_kernel()
+        if kernel is None:
+            self._no_fused("is not in this torch")
+            return ps
         by_kind = defaultdict(list)
         for p in ps: by_kind[(p.device, p.dtype)].append(p)
-        for (dev, _), qs in by_kind.items():
+        for i, ((dev, _), qs) in enumerate(by_kind.items()):
             sts = [self._state(p, b1) for p in qs]
-            for st in sts: st['step'] += 1
             grads = [p.grad for p in qs]
-            steps = [torch.tensor(float(st['step']), device=dev) for st in sts]   # the kernel reads the counts (+1 done)
-            torch._fused_adam_(qs, grads, [st['exp_avg'] for st in sts] if b1 else grads, [st['exp_avg_sq'] for st in sts],
-                               [], steps, lr=lr, beta1=b1, beta2=b2, weight_decay=wd, eps=eps, amsgrad=False, maximize=False)
+            steps = [torch.tensor(float(st['step'] + 1), device=dev) for st in sts]   # the kernel reads the new counts
+            try:
+                kernel(qs, grads, [st['exp_avg'] for st in sts] if b1 else grads, [st['exp_avg_sq'] for st in sts],
+                       [], steps, lr=lr, beta1=b1, beta2=b2, weight_decay=wd, eps=eps, amsgrad=False, maximize=False)
+            except TypeError as e:   # the op's arguments changed: it refused the call before touching any tensor
+                self._no_fused(f"refused the call ({e})")
+                return [p for _, q in list(by_kind.items())[i:] for p in q]
+            for st in sts: st['step'] += 1
+        return []
 
     def _state(self, p, b1):
         st = self.state[p]
