@@ -14,14 +14,15 @@ from fastcore.basics import store_attr
 from fastcore.foundation import L
 from plum import dispatch
 from fasttransform import Transform, ItemTransform
-from fastai.torch_core import TensorBase, TensorImage, TensorMask
 from functools import partial
-from fastai.data.block import DataBlock, TransformBlock
-from fastai.data.core import DataLoaders, Datasets, TfmdDL
-from fastai.data.transforms import RandomSplitter, ItemGetter
-from fastai.vision.augment import RandTransform
 from .classmap import ClassMap
-from .checks import check_nums
+from .checks import check_nums, quiet_fastai_import
+with quiet_fastai_import():   # fastai's import-time warnings, about fastai's own code (spade_fastai.checks)
+    from fastai.torch_core import TensorBase, TensorImage, TensorMask
+    from fastai.data.block import DataBlock, TransformBlock
+    from fastai.data.core import DataLoaders, Datasets, TfmdDL
+    from fastai.data.transforms import RandomSplitter, ItemGetter
+    from fastai.vision.augment import RandTransform
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'LABEL_EXTS', 'chip_pairs', 'check_chip_folder', 'image_size', 'read_image', 'read_label', 'SpadeMask',

@@ -111,7 +111,8 @@ class SpadeDistributed(Callback):
         "Once per fit, on every rank: the DDP wrappers (collective) and this rank's share of the training data"
         if world_size() == 1: return
         if self.learn.ddp is None: self._wrap()
-        if not isinstance(self.learn.dl, RankDL): self.learn.dl = RankDL(self.learn.dl)
+        if not isinstance(self.learn.dl, RankDL) and not getattr(self.learn.dl, 'sharded', False):   # (a loader that shards itself: as it is)
+            self.learn.dl = RankDL(self.learn.dl)
 
     def _wrap(self):
         m, dev = self.learn.model, rank_device()

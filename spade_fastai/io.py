@@ -12,11 +12,12 @@ import numpy as np
 from safetensors import safe_open
 from safetensors.torch import save_file, load_file
 from fastcore.basics import store_attr
-from fastai.learner import Learner
-from fastai.callback.core import Callback, CancelFitException, CancelEpochException
+from .checks import atomic_path, SpadeError, quiet_fastai_import
+with quiet_fastai_import():   # fastai's import-time warnings, about fastai's own code (spade_fastai.checks)
+    from fastai.learner import Learner
+    from fastai.callback.core import Callback, CancelFitException, CancelEpochException
 from .classmap import ClassMap
 from .models import spade_networks
-from .checks import atomic_path, SpadeError
 from .distributed import rank, world_size, all_gather
 
 # %% auto #0

@@ -14,11 +14,13 @@ from fastcore.basics import store_attr, patch
 from fastcore.xtras import PrettyString
 from plum import dispatch
 from fastcore.foundation import L
-from fastai.optimizer import Adam, OptimWrapper
-from fastai.learner import Learner, Metric, Recorder
-from fastai.callback.core import Callback, CancelStepException
-from fastai.torch_core import params, to_float
-from fastai.vision.gan import GANModule, FixedGANSwitcher, GANLearner
+from .checks import quiet_fastai_import
+with quiet_fastai_import():   # fastai's import-time warnings, about fastai's own code (spade_fastai.checks)
+    from fastai.optimizer import Adam, OptimWrapper
+    from fastai.learner import Learner, Metric, Recorder
+    from fastai.callback.core import Callback, CancelStepException
+    from fastai.torch_core import params, to_float
+    from fastai.vision.gan import GANModule, FixedGANSwitcher, GANLearner
 from types import SimpleNamespace
 from .losses import hinge_d_loss, hinge_g_loss, feature_matching_loss, kld_loss, vgg_loss_from
 from .models import spade_networks, split_pred
@@ -228,7 +230,7 @@ class SpadeGANLearner(GANLearner):
             self.pred = fake; self('after_pred')
             fake_preds, real_preds = self.model.discriminate(mask, self.pred, real, real_grad=False)
             self.terms = self.loss_func.g_terms(self.pred, real, fake_preds, real_preds, kl)
-        self.loss_grad = self.terms['gen_loss']; self.loss = self.loss_grad.detach().clone()
+        self.loss_grad = self.terms['gen_loss']; self.loss = self.loss_grad.detach().clone().float()   # float32 for the recorder under autocast
         self('after_loss')
         self._do_grad_opt()
         return self.pred.detach(), self.loss
@@ -245,7 +247,7 @@ class SpadeGANLearner(GANLearner):
             fake_preds, real_preds = split_pred(nets.D(mask, torch.cat([fake.detach(), real])), fake.shape[0])
             self.pred = fake_preds; self('after_pred')
             self.terms = self.loss_func.d_terms(fake_preds, real_preds)
-        self.loss_grad = self.terms['crit_loss']; self.loss = self.loss_grad.detach().clone()
+        self.loss_grad = self.terms['crit_loss']; self.loss = self.loss_grad.detach().clone().float()
         self('after_loss')
         self._do_grad_opt()
 

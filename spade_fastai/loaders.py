@@ -8,11 +8,12 @@ import numpy as np
 import torch
 from torch import Tensor
 from fastcore.basics import store_attr
-from fastai.torch_core import to_device, default_device
-from fastai.data.core import TfmdDL
+from .checks import check_nums, quiet_fastai_import
+with quiet_fastai_import():   # fastai's import-time warnings, about fastai's own code (spade_fastai.checks)
+    from fastai.torch_core import to_device, default_device
+    from fastai.data.core import TfmdDL
 from .classmap import ClassMap
 from .data import SpadeMask, SpadePhoto, SpadeDataLoaders, PhotoToMinusOneOne, AddClassMap
-from .checks import check_nums
 from .distributed import world_size
 
 # %% auto #0

@@ -13,9 +13,11 @@ from PIL import Image
 from fastcore.script import Param
 from tqdm.auto import tqdm
 from .cli import spade_cli, parse_cli
-from .checks import check_nums, atomic_path, write_text, save_image, save_fig, ensure_writable, Interrupted
-from fastai.torch_core import set_seed
-from fastai.learner import load_learner
+from .checks import check_nums, atomic_path, write_text, save_image, save_fig, ensure_writable, Interrupted, quiet_fastai_import
+with quiet_fastai_import():   # fastai's import-time warnings, about fastai's own code (spade_fastai.checks)
+    from fastai.torch_core import set_seed
+    from fastai.learner import load_learner
+from .amp import cpu_has_native_bf16   # torch.cpu's private bf16 checks, with a fallback
 from .sample import make_sample
 from .data import spade_dls, read_label, photo_uint8, image_size
 from .models import latent_grid
@@ -27,10 +29,10 @@ from .io import (save_spade, load_spade, SpadeCheckpoint, NaNGuard, NonFiniteLos
 
 # %% auto #0
 __all__ = ['SAMPLE_DEMO', 'DATA_DEFAULTS', 'RUN_FILES', 'RESUME_KEYS', 'LABEL_EXTS', 'GENERATE_EXTRAS', 'train_settings',
-           'write_losses_csv', 'save_figure', 'save_batch', 'save_results', 'write_step_losses', 'cpu_has_native_bf16',
-           'check_train_options', 'earlier_run', 'prepare_run_folder', 'clear_run', 'check_resume_settings',
-           'resume_command', 'chip_prep', 'spade_train', 'mask_files', 'load_generator', 'check_masks', 'encode_masks',
-           'to_uint8', 'preview', 'output_names', 'check_generate_out', 'spade_generate']
+           'write_losses_csv', 'save_figure', 'save_batch', 'save_results', 'write_step_losses', 'check_train_options',
+           'earlier_run', 'prepare_run_folder', 'clear_run', 'check_resume_settings', 'resume_command', 'chip_prep',
+           'spade_train', 'mask_files', 'load_generator', 'check_masks', 'encode_masks', 'to_uint8', 'preview',
+           'output_names', 'check_generate_out', 'spade_generate']
 
 # %% ../nbs/09_train.ipynb #98c5eb40
 SAMPLE_DEMO = dict(size=32, ngf=16, ndf=16, epochs=20, bs=8, lr_g=2e-4, lr_d=4e-4)
@@ -84,10 +86,6 @@ def write_step_losses(learn, path) -> Path:
     return Path(path)
 
 # %% ../nbs/09_train.ipynb #743845f2
-def cpu_has_native_bf16() -> bool:
-    "Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX); elsewhere bf16 is emulated, slower than float32"
-    return any(getattr(torch.cpu, f, lambda: False)() for f in ('_is_avx512_bf16_supported', '_is_amx_tile_supported'))
-
 def _amp_dtype(amp:bool, verbose:bool=True):
     "`--amp`: 'bf16' on GPUs that support it and on CPUs with native bf16, 'fp16' on other GPUs; None without `amp`"
     if not amp: return None
