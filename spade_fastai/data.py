@@ -289,6 +289,13 @@ def spade_dls(path, # chip folder: images/, labels/ and classes.json
 
 class SpadeDataLoaders(DataLoaders):
     "The chip folder's DataLoaders; `test_dl(mask files)` batches masks alone, for `learn.get_preds(dl=...)`"
+    def new_empty(self):
+        "Empty copies of the loaders, for `learn.export`: loaders with a `new_empty` of their own (wrapped PyTorch loaders) make theirs"
+        loaders = [dl.new_empty() if hasattr(type(dl), 'new_empty') else dl.new(dl.dataset.new_empty()) for dl in self.loaders]
+        res = type(self)(*loaders, path=self.path, device=self.device)
+        if hasattr(self, 'classmap'): res.classmap = self.classmap
+        return res
+
     def test_dl(self, test_items, rm_type_tfms=None, with_labels:bool=False, **kwargs):
         "Label files (raw ids, encoded with the class map) or index arrays -> batches of `(SpadeMask,)`; `with_labels`: (label, image) pairs"
         if with_labels: return super().test_dl(test_items, rm_type_tfms=rm_type_tfms, with_labels=True, **kwargs)

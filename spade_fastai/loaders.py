@@ -12,6 +12,8 @@ from .checks import check_nums, quiet_fastai_import
 with quiet_fastai_import():   # fastai's import-time warnings, about fastai's own code (spade_fastai.checks)
     from fastai.torch_core import to_device, default_device
     from fastai.data.core import TfmdDL
+from fasttransform import Pipeline
+from fastcore.foundation import L
 from .classmap import ClassMap
 from .data import SpadeMask, SpadePhoto, SpadeDataLoaders, PhotoToMinusOneOne, AddClassMap
 from .distributed import world_size
@@ -55,6 +57,9 @@ def spade_photos(x, image_range=None, bands=None, where:str='batch') -> SpadePho
         raise ValueError(f"{where}: images have {x.shape[1]} channels, shape {tuple(x.shape)}{last}; SPADE makes RGB images: "
                          f"pick the red, green and blue channels with bands=(r, g, b), e.g. bands=(0, 1, 2)")
     xf = x.float()
+    if not torch.isfinite(xf).all():
+        raise ValueError(f"{where}: images hold {int((~torch.isfinite(xf)).sum())} NaN or infinite values; fill the imagery's "
+                         "nodata before batching (or leave such chips out)")
     lo_v, hi_v = xf.min().item(), xf.max().item()
     if image_range is None:
         if x.dtype != torch.uint8:
@@ -92,6 +97,7 @@ class SpadeTorchDL(TfmdDL):
                  bands=None, # the 3 channels to use as (red, green, blue), for images with more
                  name:str='training', # what to call the loader in messages
                  sharded:bool=False, # the loader already gives each torchrun rank its own share
+                 split_idx:int=None, # 0: training-only batch transforms apply, 1: validation ones (default: from `name`)
                  **kwargs):
         if not isinstance(classmap, ClassMap): raise ValueError(f"classmap={classmap!r}: pass the masks' ClassMap (e.g. ClassMap.load('classes.json'))")
         if not hasattr(dataset, '__iter__'): raise ValueError(f"{name} loader {dataset!r} is not iterable: pass a PyTorch DataLoader")
@@ -101,14 +107,18 @@ class SpadeTorchDL(TfmdDL):
         if world_size() > 1 and not sharded:
             raise ValueError(f"{name} loader: under torchrun every rank reads its own loader; give it a DistributedSampler "
                              "(each rank its share) and pass sharded=True")
-        store_attr('classmap,mask_key,image_key,image_range,bands,name,sharded')
+        split_idx = split_idx if split_idx is not None else 0 if name == 'training' else 1
+        store_attr('classmap,mask_key,image_key,image_range,bands,name,sharded,split_idx')
         kwargs.pop('shuffle', None)   # the wrapped loader keeps its own order
-        kwargs.setdefault('after_batch', [PhotoToMinusOneOne(), AddClassMap(classmap)])
-        kwargs.setdefault('bs', getattr(dataset, 'batch_size', None) or 1)
+        ab = kwargs.get('after_batch')
+        if not isinstance(ab, Pipeline):   # (a Pipeline comes from `new`, defaults included) the user's transforms after ours
+            kwargs['after_batch'] = [PhotoToMinusOneOne(), AddClassMap(classmap)] + list(L(ab))
+        kwargs.setdefault('bs', getattr(dataset, 'batch_size', None) or getattr(getattr(dataset, 'batch_sampler', None), 'batch_size', None) or 1)
         kwargs.setdefault('drop_last', bool(getattr(dataset, 'drop_last', False)))
         kwargs['do_setup'] = False   # fastai's setup reads an item by index: the batches come from the loader instead
         super().__init__(dataset, **kwargs)
         self._n_inp, self._types = 1, {tuple: [SpadeMask, SpadePhoto]}
+        self.after_batch.split_idx = split_idx   # fastai's Datasets would set it; random augmentations use split_idx=0
 
     def __len__(self): return len(self.dataset)
 
@@ -122,8 +132,12 @@ class SpadeTorchDL(TfmdDL):
     def new(self, dataset=None, cls=None, **kwargs):
         "A copy (fastai calls this for `get_preds` and `show_results`) with the same loader and options"
         kw = dict(classmap=self.classmap, mask_key=self.mask_key, image_key=self.image_key, image_range=self.image_range,
-                  bands=self.bands, name=self.name, sharded=self.sharded)
+                  bands=self.bands, name=self.name, sharded=self.sharded, split_idx=self.split_idx)
         return super().new(dataset=dataset, cls=cls, **{**kw, **kwargs})
+
+    def new_empty(self):
+        "An empty copy, for `learn.export` (which keeps the transforms, not the data)"
+        return self.new(dataset=[])
 
 # %% ../nbs/02b_loaders.ipynb #b0a1c013
 def spade_dls_from_torch(train, # PyTorch DataLoader of training batches (shuffled by you)
@@ -142,12 +156,17 @@ def spade_dls_from_torch(train, # PyTorch DataLoader of training batches (shuffl
     return dls
 
 # %% ../nbs/02b_loaders.ipynb #b0a1c019
-def _geo_rois(dataset, valid_pct:float):
-    "The west `1 - valid_pct` of `dataset`'s extent and the east rest, as shapely boxes in its CRS"
+def _geo_rois(dataset, valid_pct:float, size:int):
+    "The west `1 - valid_pct` of `dataset`'s extent and the east rest, as shapely boxes in its CRS; the east one in whole chips of `size` px"
     from shapely.geometry import box
     xs, ys, _ = dataset.bounds
     cut = xs.start + (1 - valid_pct) * (xs.stop - xs.start)
-    return box(xs.start, ys.start, cut, ys.stop), box(cut, ys.start, xs.stop, ys.stop)
+    cx, cy = size * xs.step, size * ys.step                     # a chip's width and height in CRS units
+    nx, ny = (xs.stop - cut) // cx, (ys.stop - ys.start) // cy      # whole chips that fit
+    # torchgeo's grid rounds its chip count up, so a float error in n * chip would add a chip past the data: from 2 chips on,
+    # the region stops a hair short of its last chip's edge (a region narrower than one chip gets none, so not below that)
+    ex, ey = (1e-6 * cx if nx > 1 else 0), (1e-6 * cy if ny > 1 else 0)
+    return box(xs.start, ys.start, cut, ys.stop), box(xs.stop - nx * cx, ys.stop - ny * cy, xs.stop - ex, ys.stop - ey)
 
 def torchgeo_dls(dataset, # a torchgeo GeoDataset whose samples have 'image' and 'mask' (e.g. `NAIP(...) & Chesapeake7(...)`)
                  classmap:ClassMap, # the class map of the label raster's ids
@@ -170,14 +189,19 @@ def torchgeo_dls(dataset, # a torchgeo GeoDataset whose samples have 'image' and
     from torch.utils.data import DataLoader
     check_nums({'size=': (size, dict(lo=1, integer=True)), 'bs=': (bs, dict(lo=1, integer=True)),
                 'valid_pct=': (valid_pct, dict(lo=0, hi=1, lo_open=True, hi_open=True))})
-    rois = _geo_rois(dataset, valid_pct)
+    rois = _geo_rois(dataset, valid_pct, size)
     train_roi, valid_roi = train_roi if train_roi is not None else rois[0], valid_roi if valid_roi is not None else rois[1]
-    ts = RandomGeoSampler(dataset, size, length=length, roi=train_roi, generator=torch.Generator().manual_seed(seed))
-    vs = GridGeoSampler(dataset, size, stride=size, roi=valid_roi)
-    for what, s, roi in (('training', ts, train_roi), ('validation', vs, valid_roi)):
-        if len(s) == 0:
+    if train_roi.intersection(valid_roi).area > 0:
+        raise ValueError(f"train_roi {train_roi.bounds} and valid_roi {valid_roi.bounds} overlap: validation chips would be trained on")
+    def _sampler(what, roi, make):
+        s = None if roi.is_empty or roi.area == 0 else make(roi)
+        if s is None or len(s) == 0:
             raise ValueError(f"no {size}x{size} px chip fits in the {what} region {tuple(round(v, 2) for v in roi.bounds)} of "
                              "the dataset: use a smaller size, another valid_pct, or larger regions")
+        return s
+    ts = _sampler('training', train_roi, lambda r: RandomGeoSampler(dataset, size, length=length, roi=r,
+                                                                    generator=torch.Generator().manual_seed(seed)))
+    vs = _sampler('validation', valid_roi, lambda r: GridGeoSampler(dataset, size, stride=size, roi=r))
     if len(ts) < bs: raise ValueError(f"{len(ts)} training chips per epoch, fewer than bs={bs}: raise length= or lower bs")
     tdl = DataLoader(dataset, batch_size=bs, sampler=ts, collate_fn=stack_samples, num_workers=num_workers, drop_last=True)
     vdl = DataLoader(dataset, batch_size=bs, sampler=vs, collate_fn=stack_samples, num_workers=num_workers)

@@ -37,19 +37,21 @@ def feather(tile:int, overlap:int) -> np.ndarray:
 # %% ../nbs/09b_raster.ipynb #c0b1a010
 class LandCover:
     "A one-band land-cover raster read window by window as a model's class indices, with spade_prep's remap and nodata rules"
-    def __init__(self, src, classmap:ClassMap, remap=None, label_nodata=None, name:str=None):
+    def __init__(self, src, classmap:ClassMap, remap=None, label_nodata=None, name:str=None, fallback_nodata=None):
         self.src, self.cm, self.name = src, classmap, name or src.name
         if src.count != 1:
             raise ValueError(f"land-cover raster {self.name} has {src.count} bands; it must have one band of class ids "
                              "(extract it first, e.g. gdal_translate -b 1)")
-        nd = _as_num(label_nodata) if label_nodata is not None else src.nodata if src.nodata is not None else classmap.ignore_id
-        self.nodata, self.remap = nd, parse_remap(remap)
+        # as spade_prep: --label-nodata, else the raster's own nodata; then the value the model's chips used, else the ignore id
+        nd = next((v for v in (label_nodata, src.nodata, fallback_nodata, classmap.ignore_id) if v is not None), None)
+        self.nodata, self.remap = _as_num(nd), parse_remap(remap)
         self.fill = classmap.ignore_id if classmap.ignore_id is not None else int(classmap.ids[0])
 
     def read(self, window:Window) -> tuple:
         "Remapped raw ids (h,w) int64 of `window` and its nodata mask"
         x = self.src.read(1, window=window)
         bad = np.zeros(x.shape, bool)
+        if self.nodata is not None and not _is_nan(self.nodata): bad |= x == self.nodata
         if x.dtype.kind == 'f':
             bad |= ~np.isfinite(x)
             frac = ~bad & (x != np.round(np.where(bad, 0, x)))
@@ -58,7 +60,6 @@ class LandCover:
                 raise ValueError(f"land-cover raster {self.name} holds non-integral value {v:g} ({int(frac.sum())} pixels in "
                                  f"rows {window.row_off}-{window.row_off + window.height}); labels must be class ids. If {v:g} "
                                  "marks nodata pass --label-nodata; if the raster was resampled with bilinear or cubic, redo it with nearest")
-        if self.nodata is not None and not _is_nan(self.nodata): bad |= x == self.nodata
         ids = apply_remap(np.where(bad, 0, x).astype(np.int64), self.remap)
         if self.cm.ignore_id is not None: bad |= ids == self.cm.ignore_id
         return ids, bad
@@ -68,10 +69,11 @@ class LandCover:
         ids, bad = self.read(window)
         return self.cm.encode(np.where(bad, self.fill, ids), fname=self.name), bad
 
-    def check(self, rows:int=1024, progress:bool=False) -> int:
+    def check(self, rows:int=None, progress:bool=False) -> int:
         "Read every pixel's class once; raise listing the values the class map does not know. Returns the nodata pixel count"
         unknown, n_bad, known = {}, 0, set(self.cm.ids.tolist())
         H, W = self.src.height, self.src.width
+        rows = rows or max(1, min(1024, 2**22 // W))   # blocks of at most 4 Mpx (about 100 MB of temporaries)
         for r in tqdm(range(0, H, rows), desc='checking land cover', unit='block', disable=not progress, leave=False):
             ids, bad = self.read(Window(0, r, W, min(rows, H - r)))
             n_bad += int(bad.sum())
@@ -116,7 +118,9 @@ def _model_and_classes(model):
     if isinstance(model, (str, Path)):
         from spade_fastai.train import load_generator
         from spade_fastai.io import read_spade_meta
+        from fastai.torch_core import default_device
         gan, cm = load_generator(model)
+        gan.to(default_device())   # a GPU when there is one
         p = Path(model)
         p = p/'model.safetensors' if p.is_dir() else p
         prep = (read_spade_meta(p).get('train') or {}).get('prep') if p.suffix == '.safetensors' and p.is_file() else None
@@ -161,13 +165,19 @@ def generate_raster(model, # a learner, a SpadeGAN, or a model path (model.safet
     if out.exists() and not overwrite: raise FileExistsError(f"{out} exists; pass --overwrite to replace it, or choose another --out")
     if out.suffix.lower() not in ('.tif', '.tiff'): raise ValueError(f"--out {out}: the output is a GeoTIFF, name it .tif")
     remap = remap if remap is not None else prep.get('remap')
-    label_nodata = label_nodata if label_nodata is not None else prep.get('label_nodata')
+    dev = next(gan.generator.parameters()).device
+    if amp == 'fp16' and dev.type == 'cpu': raise ValueError("amp='fp16' needs a GPU; on the CPU use amp='bf16' (or none)")
     if channels_last: gan.to(memory_format=torch.channels_last)
     z = style_code(gan, style, seed)
-    with open_raster(raster, 'land-cover raster') as src:
-        lc = LandCover(src, cm, remap, label_nodata, name=str(raster))
-        n_bad = lc.check(progress=progress and src.width * src.height > 2e7)
+    with open_raster(raster, 'land-cover raster') as src, contextlib.ExitStack() as stack:
+        lc = LandCover(src, cm, remap, label_nodata, name=str(raster), fallback_nodata=prep.get('label_nodata'))
         H, W = src.height, src.width
+        wr = None
+        if chips is not None:   # the chip folder is checked (and claimed) before any compute
+            if min(th, tw) > min(H, W): raise ValueError(f"--chips: the raster ({W} x {H} px) is smaller than one {min(th, tw)} px chip")
+            dtype = label_dtype(cm.ids.tolist(), cm.ignore_id)
+            wr = stack.enter_context(ChipWriter(chips, cm, cm.ignore_id, dtype, None, 0.5, str(raster), overwrite))
+        n_bad = lc.check(progress=progress and src.width * src.height > 2e7)
         ys, xs = tile_starts(H, th, overlap), tile_starts(W, tw, overlap)
         wy, wx = feather(th, overlap if len(ys) > 1 else 0), feather(tw, overlap if len(xs) > 1 else 0)
         bar = tqdm(total=len(ys) * len(xs), desc='spade_generate', unit='tile', disable=not progress, dynamic_ncols=True)
@@ -180,8 +190,11 @@ def generate_raster(model, # a learner, a SpadeGAN, or a model path (model.safet
                               "; run the command again to generate it") from None
         finally: bar.close()
         res = dict(out=str(out), width=W, height=H, tiles=len(ys) * len(xs), tile=(th, tw), overlap=overlap, nodata_pixels=n_bad,
-                   remap=parse_remap(remap), label_nodata=lc.nodata)
-        if chips is not None: res['chips'] = write_raster_chips(raster, out, chips, cm, lc, (th, tw), overwrite=overwrite, progress=progress)
+                   remap=parse_remap(remap), label_nodata=None if _is_nan(lc.nodata) else lc.nodata)
+        if wr is not None:
+            try: res['chips'] = write_raster_chips(wr, raster, out, cm, lc, min(th, tw), progress=progress)
+            except KeyboardInterrupt:
+                raise Interrupted(f"{out} is complete; the chip pairs were not written (run again with --overwrite to write them)") from None
     return res
 
 # %% ../nbs/09b_raster.ipynb #c0b1a017
@@ -203,6 +216,9 @@ def _blend_rows(lc:LandCover, dst, gan, z, ys, xs, tile, wy, wx, bs, amp, masked
         tiles = _tile_masks(idx, xs, th, tw)
         for i in range(0, len(xs), bs):
             imgs = generate_tiles(gan, tiles[i:i + bs], z, amp)[:, :, :hh, :ww].numpy()
+            if not np.isfinite(imgs).all():
+                raise ValueError(f"the generator gave non-finite pixels for tiles in rows {y0}-{y0 + hh}" +
+                                         (f" under amp={amp!r}: run without --amp" if amp else ": the model's weights are broken"))
             for x0, im in zip(xs[i:i + bs], imgs):
                 acc[:, :, x0:x0 + ww] += (im + 1) * 127.5 * weight
                 wsum[:, x0:x0 + ww] += weight
@@ -220,24 +236,23 @@ def _blend_rows(lc:LandCover, dst, gan, z, ys, xs, tile, wy, wx, bs, amp, masked
             acc[:, keep:], wsum[keep:] = 0, 0
 
 # %% ../nbs/09b_raster.ipynb #c0b1a019
-def write_raster_chips(raster, image, chips, classmap:ClassMap, lc:LandCover, tile, max_nodata:float=0.5,
-                       overwrite:bool=False, progress:bool=True) -> dict:
-    "Cut the land cover (`lc`) and the generated GeoTIFF `image` into (label, image) chip pairs of `tile` px in the folder `chips`"
+def write_raster_chips(wr:ChipWriter, raster, image, classmap:ClassMap, lc:LandCover, size:int, progress:bool=True) -> dict:
+    "Cut the land cover (`lc`) and the generated GeoTIFF `image` into (label, image) chip pairs of `size` px with the chip writer `wr`"
     import time
-    t0, size = time.time(), min(tile)
-    dtype = label_dtype(classmap.ids.tolist(), classmap.ignore_id)
-    with rasterio.open(image) as img, ChipWriter(chips, classmap, classmap.ignore_id, dtype, None, max_nodata, str(raster),
-                                                 overwrite) as wr:
-        if size > min(img.width, img.height): raise ValueError(f"the raster ({img.width} x {img.height} px) is smaller than one {size} px chip")
-        read_rgb = lambda w: (img.read(window=w).transpose(1, 2, 0), img.read_masks(1, window=w) == 0)
+    t0 = time.time()
+    with rasterio.open(image) as img:
+        # the generated image is valid wherever the label is: the writer's label nodata rules (max_nodata, ignore id) decide
+        read_rgb = lambda w: (img.read(window=w).transpose(1, 2, 0), np.zeros((int(w.height), int(w.width)), bool))
         for w in tqdm(chip_windows(img.width, img.height, size), desc='chips', unit='chip', disable=not progress, leave=False):
             ids, bad = lc.read(w)
             wr.add(chip_stem(Path(image).stem, w), ids, bad, lambda: read_rgb(w), fname=str(raster))
-        info = dict(source=dict(route='generate_raster', image=[str(image)], label=str(raster), label_warped=False,
-                                bands=[1, 2, 3], stretch_limits=None, label_nodata=lc.nodata),
-                    chip_size=size, stride=size, max_nodata=max_nodata, class_source="the model's class map",
-                    remap=None, seconds=time.time() - t0)
-        return wr.finish(classmap, info)
+    nd = None if lc.nodata is None or _is_nan(lc.nodata) else lc.nodata
+    info = dict(source=dict(route='generate_raster', image=[str(image)], label=str(raster), label_warped=False,
+                            bands=[1, 2, 3], stretch_limits=None, label_nodata=nd),
+                chip_size=size, stride=size, max_nodata=wr.max_nodata, class_source="the model's class map",
+                # the remap the labels went through: a model trained on these chips applies it to the raw land cover
+                remap={str(k): v for k, v in lc.remap.items()} if lc.remap else None, seconds=time.time() - t0)
+    return wr.finish(classmap, info)
 
 # %% ../nbs/09b_raster.ipynb #c0b1a023
 def seam_ratio(img:np.ndarray, xb, yb) -> float:

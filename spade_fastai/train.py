@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from .cli import spade_cli, parse_cli
 from .checks import check_nums, atomic_path, write_text, save_image, save_fig, ensure_writable, Interrupted, quiet_fastai_import
 with quiet_fastai_import():   # fastai's import-time warnings, about fastai's own code (spade_fastai.checks)
-    from fastai.torch_core import set_seed
+    from fastai.torch_core import set_seed, default_device
     from fastai.learner import load_learner
 from .amp import cpu_has_native_bf16   # torch.cpu's private bf16 checks, with a fallback
 from .sample import make_sample
@@ -472,6 +472,7 @@ def spade_generate(
     if not masks: raise ValueError("--masks is required: one or more mask files or folders (or --raster LANDCOVER.tif)")
     files = mask_files(masks)
     gan, cm = load_generator(model)
+    gan.to(default_device())   # a GPU when there is one
     out = Path(out)
     targets = [out/f'{n}.png' for n in output_names(files)]
     check_generate_out(out, files, targets + [out/'preview.png', out/'manifest.csv'], (model, style), overwrite)
