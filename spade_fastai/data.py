@@ -28,7 +28,7 @@ with quiet_fastai_import():   # fastai's import-time warnings, about fastai's ow
 __all__ = ['IMAGE_EXTS', 'LABEL_EXTS', 'chip_pairs', 'check_chip_folder', 'image_size', 'read_image', 'read_label', 'SpadeMask',
            'SpadePhoto', 'LoadSpadeMask', 'load_spade_photo', 'AddClassMap', 'photo_pm1', 'photo_uint8',
            'PhotoToMinusOneOne', 'SpadeCrop', 'SpadeDihedral', 'dihedral', 'SpadeItemList', 'chip_problem',
-           'scan_chips', 'spade_dls', 'SpadeDataLoaders', 'show_pair', 'show_batch', 'show_results']
+           'scan_chips', 'spade_dls', 'SpadeDataLoaders', 'as_masks', 'show_pair', 'show_batch', 'show_results']
 
 # %% ../nbs/02_data.ipynb #cae093a7
 IMAGE_EXTS = ('.png', '.tif', '.tiff', '.jpg', '.jpeg')
@@ -302,10 +302,19 @@ class SpadeDataLoaders(DataLoaders):
         ds = Datasets(list(test_items), tfms=[[partial(_test_mask, classmap=self.classmap), AddClassMap(self.classmap)]])
         return TfmdDL(ds, bs=kwargs.pop('bs', self.valid.bs), shuffle=False, device=self.device, **kwargs)
 
+def as_masks(masks, classmap) -> torch.Tensor:
+    "Masks as an int64 (B,H,W) tensor from index arrays / tensors, or from label files (raw ids, encoded with `classmap`)"
+    if isinstance(masks, (str, Path)): masks = [masks]
+    if isinstance(masks, (list, tuple)) and len(masks) and isinstance(masks[0], (str, Path)):
+        if classmap is None: raise ValueError("label files need a class map to encode them; pass index arrays instead")
+        masks = np.stack([classmap.encode(read_label(f), fname=f) for f in masks])
+    m = masks.as_subclass(torch.Tensor) if isinstance(masks, torch.Tensor) else torch.as_tensor(np.asarray(masks))
+    if m.is_floating_point(): raise ValueError(f"masks must be integer class indices, got {m.dtype}")
+    return (m[None] if m.dim() == 2 else m).long()
+
 def _test_mask(item, classmap) -> SpadeMask:
     "A mask file (raw ids) or an index array as a `SpadeMask`"
-    if isinstance(item, (str, Path)): return SpadeMask(torch.from_numpy(classmap.encode(read_label(item), fname=item)), fname=str(item))
-    return SpadeMask(torch.as_tensor(np.asarray(item)).long())
+    return SpadeMask(as_masks(item, classmap)[0], **({'fname': str(item)} if isinstance(item, (str, Path)) else {}))
 
 # %% ../nbs/02_data.ipynb #95097fa8
 def _legend(fig, classmap, ncol=4):

@@ -24,7 +24,7 @@ with quiet_fastai_import():   # fastai's import-time warnings, about fastai's ow
 from types import SimpleNamespace
 from .losses import hinge_d_loss, hinge_g_loss, feature_matching_loss, kld_loss, vgg_loss_from
 from .models import spade_networks, split_pred
-from .data import SpadePhoto, SpadeMask, SpadeCrop, read_label, read_image, show_results
+from .data import SpadePhoto, SpadeMask, SpadeCrop, read_image, show_results, as_masks
 from .checks import atomic_path, check_nums, save_fig
 from .distributed import SpadeDistributed, launched_distributed, init_distributed, rank
 from .optim import LeanAdam, SpadeOptimWrapper, lean_adam, lr_decay_mult, LinearLRDecay
@@ -293,7 +293,7 @@ class SpadeGANLearner(GANLearner):
 
     def predict(self, item, rm_type_tfms=None, with_input=False, seed=None):
         "Generate from one mask file or index array (H,W) of the model's size: `(image in [0,1], raw image in [-1,1], raw image)`."
-        m = _as_masks([item] if isinstance(item, (str, Path)) else item, self.classmap)
+        m = as_masks([item] if isinstance(item, (str, Path)) else item, self.classmap)
         with _seeded(seed, self.dls.device): raw = generate(self, m, seed=None)[0]
         res = (photo01(raw), raw, raw)
         return ((SpadeMask(m[0]),) + res) if with_input else res
@@ -423,16 +423,6 @@ def _gan_model(src) -> SpadeGAN:
     if isinstance(src, nn.Module) and hasattr(src, 'n_labels'): return SpadeGAN(src, None)
     raise TypeError(f"generate needs a Learner, a SpadeGAN or a SPADEGenerator, got {type(src).__name__}")
 
-def _as_masks(masks, classmap) -> Tensor:
-    "Masks as an int64 (B,H,W) tensor from indices or label files."
-    if isinstance(masks, (str, Path)): masks = [masks]
-    if isinstance(masks, (list, tuple)) and len(masks) and isinstance(masks[0], (str, Path)):
-        if classmap is None: raise ValueError("label files need a class map to encode them; pass index arrays instead")
-        masks = np.stack([classmap.encode(read_label(f), fname=f) for f in masks])
-    m = torch.as_tensor(np.asarray(masks) if not isinstance(masks, Tensor) else _plain(masks))
-    if m.is_floating_point(): raise ValueError(f"masks must be integer class indices, got {m.dtype}")
-    return (m[None] if m.dim() == 2 else m).long()
-
 def size_mismatch(got, size, what='masks') -> str:
     "The message for masks whose (H,W) `got` is not the model's `size`, with the two fixes"
     (h, w), (mh, mw) = got, size
@@ -458,13 +448,14 @@ def generate(learn_or_G, # a SPADE learner, a `SpadeGAN` or a generator
              style=None, # style image(s) (paths or (B,3,H,W) tensors in [-1,1]) for models with the style encoder
              seed:int=None, # seed of the random style code when there is no style image
              amp:str=None, # 'bf16' (or 'fp16' on a GPU): run the generator under autocast
+             code:Tensor=None, # one style code (1, z_dim) for every mask (e.g. a whole raster's), instead of `style`/`seed`
             ) -> Tensor:
-    """Images (B,3,H,W) in [-1,1], float32 on the CPU, for `masks`; style from `style` images via the encoder, else
-    random (`seed`). `amp='bf16'` (or 'fp16' on a GPU) runs G under autocast: faster, changes the maths."""
+    """Images (B,3,H,W) in [-1,1], float32 on the CPU, for `masks`; style from `code`, or `style` images via the encoder,
+    else random (`seed`). `amp='bf16'` (or 'fp16' on a GPU) runs G under autocast: faster, changes the maths."""
     model = _gan_model(learn_or_G)
     G, E = model.generator, model.encoder
     cm = learn_or_G.classmap if isinstance(learn_or_G, SpadeGANLearner) else getattr(model, 'classmap', None)
-    m = _as_masks(masks, cm)
+    m = as_masks(masks, cm)
     check_mask_size(m, G, 'masks are' if m.shape[0] > 1 else 'the mask is')
     dev = next(G.parameters()).device
     m = m.to(dev)
@@ -472,7 +463,8 @@ def generate(learn_or_G, # a SPADE learner, a `SpadeGAN` or a generator
     autocast = torch.autocast(dev.type, dtype=amp_torch_dtype(amp)) if amp is not None else contextlib.nullcontext()
     with _eval_mode(G, E), torch.no_grad(), autocast:
         z = None
-        if style is not None:
+        if code is not None: z = code.to(dev).expand(m.shape[0], -1)
+        elif style is not None:
             if E is None: raise ValueError("this model has no style encoder (built with use_vae=False): generate without `style`")
             z = SpadeGAN.encode(model, _as_style(style).to(dev), generator=gen)[0]
             if z.shape[0] == 1: z = z.expand(m.shape[0], -1)

@@ -29,8 +29,9 @@ from .checks import check_nums, write_text, Interrupted, atomic_path
 __all__ = ['CHESAPEAKE_13_TO_7', 'PALETTE', 'open_raster', 'parse_bands', 'parse_remap', 'apply_remap', 'parse_stretch',
            'same_crs', 'same_grid', 'check_overlap', 'sample_windows', 'percentile_limits', 'to_rgb8', 'read_checked',
            'ImageStack', 'LabelSource', 'colormap_ids', 'classes_from_values', 'parse_colour_classes', 'load_classes',
-           'raster_classes', 'output_ignore_id', 'label_dtype', 'label_plan', 'chip_stem', 'ChipWriter', 'make_summary',
-           'summary_text', 'chip_windows', 'check_prep_options', 'prep_rasters', 'convert_rgb_labels', 'spade_prep']
+           'raster_classes', 'output_ignore_id', 'label_dtype', 'label_plan', 'chip_stem', 'label_ids', 'ChipWriter',
+           'make_summary', 'summary_text', 'chip_windows', 'check_prep_options', 'prep_rasters', 'convert_rgb_labels',
+           'spade_prep']
 
 # %% ../nbs/03_prep.ipynb #f144a913
 def open_raster(path, what='raster'):
@@ -351,6 +352,19 @@ def chip_stem(prefix, w):
 
 def _save_png(path, arr): Image.fromarray(arr).save(path)
 
+def label_ids(raw, bad, remap=None, ignore_id=None, name:str='', where:str='in one chip') -> tuple:
+    "Integer ids (remapped) and the nodata mask of a raw label window (`bad`: its nodata); raises on non-integral values"
+    if raw.dtype.kind == 'f':
+        frac = ~bad & (raw != np.round(raw))
+        if frac.any():
+            v = raw[frac][0]
+            raise ValueError(f"label raster {name} holds non-integral value {v:g} ({int(frac.sum())} pixels {where}); labels "
+                             f"must be class ids. If {v:g} marks nodata pass --label-nodata {v:g}; if the raster was resampled "
+                             "with bilinear or cubic, redo it with nearest")
+    ids = apply_remap(np.where(bad, 0, raw).astype(np.int64), remap)
+    if remap and ignore_id is not None: bad = bad | (ids == ignore_id)
+    return ids, bad
+
 class ChipWriter:
     "Checks, remaps and writes (image, label) chip pairs into a chip folder, counting what the summary reports"
     def __init__(self, out, classmap=None, ignore_id=None, dtype=np.uint8, remap=None, max_nodata=0.5, label_name='',
@@ -379,17 +393,7 @@ class ChipWriter:
 
     def labels(self, raw, bad, fname=''):
         "Integer ids (remapped) and the nodata mask for a raw label window; raises on non-integral values"
-        if raw.dtype.kind == 'f':
-            frac = ~bad & (raw != np.round(raw))
-            if frac.any():
-                v = raw[frac][0]
-                raise ValueError(f"label raster {fname or self.label_name} holds non-integral value {v:g} "
-                                 f"({int(frac.sum())} pixels in one chip); labels must be class ids. If {v:g} marks "
-                                 f"nodata pass --label-nodata {v:g}; if the raster was resampled with bilinear or "
-                                 "cubic, redo it with nearest")
-        ids = apply_remap(np.where(bad, 0, raw).astype(np.int64), self.remap)
-        if self.remap and self.ignore_id is not None: bad = bad | (ids == self.ignore_id)
-        return ids, bad
+        return label_ids(raw, bad, self.remap, self.ignore_id, fname or self.label_name)
 
     def add(self, stem, raw, bad, read_image, fname=''):
         "Consider one chip; write it or count why not. `read_image()` returns (uint8 rgb, invalid mask)"

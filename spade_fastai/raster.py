@@ -12,14 +12,12 @@ import rasterio
 from rasterio.windows import Window
 from tqdm.auto import tqdm
 from .classmap import ClassMap
-from .prep import open_raster, parse_remap, apply_remap, _as_num, _is_nan, chip_windows, chip_stem, ChipWriter, label_dtype
-from .learner import SpadeGAN, _gan_model, _eval_mode, _as_style
-from .amp import amp_torch_dtype
+from .prep import open_raster, parse_remap, _as_num, _is_nan, chip_windows, chip_stem, ChipWriter, label_dtype, LabelSource, label_ids
+from .learner import SpadeGAN, generate, _gan_model, _eval_mode, _as_style
 from .checks import atomic_path, check_nums, Interrupted
 
 # %% auto #0
-__all__ = ['tile_starts', 'feather', 'LandCover', 'style_code', 'generate_tiles', 'generate_raster', 'write_raster_chips',
-           'seam_ratio']
+__all__ = ['tile_starts', 'feather', 'LandCover', 'style_code', 'generate_raster', 'write_raster_chips', 'seam_ratio']
 
 # %% ../nbs/09b_raster.ipynb #c0b1a007
 def tile_starts(n:int, tile:int, overlap:int) -> list:
@@ -46,21 +44,13 @@ class LandCover:
         nd = next((v for v in (label_nodata, src.nodata, fallback_nodata, classmap.ignore_id) if v is not None), None)
         self.nodata, self.remap = _as_num(nd), parse_remap(remap)
         self.fill = classmap.ignore_id if classmap.ignore_id is not None else int(classmap.ids[0])
+        self.labels = LabelSource(src, src, self.nodata, name=self.name)   # spade_prep's reader, on the raster's own grid
 
     def read(self, window:Window) -> tuple:
-        "Remapped raw ids (h,w) int64 of `window` and its nodata mask"
-        x = self.src.read(1, window=window)
-        bad = np.zeros(x.shape, bool)
-        if self.nodata is not None and not _is_nan(self.nodata): bad |= x == self.nodata
-        if x.dtype.kind == 'f':
-            bad |= ~np.isfinite(x)
-            frac = ~bad & (x != np.round(np.where(bad, 0, x)))
-            if frac.any():
-                v = x[frac][0]
-                raise ValueError(f"land-cover raster {self.name} holds non-integral value {v:g} ({int(frac.sum())} pixels in "
-                                 f"rows {window.row_off}-{window.row_off + window.height}); labels must be class ids. If {v:g} "
-                                 "marks nodata pass --label-nodata; if the raster was resampled with bilinear or cubic, redo it with nearest")
-        ids = apply_remap(np.where(bad, 0, x).astype(np.int64), self.remap)
+        "Remapped raw ids (h,w) int64 of `window` and its nodata mask (spade_prep's rules; the ignore id is nodata too)"
+        x, bad = self.labels.read(window)
+        ids, bad = label_ids(x, bad, self.remap, self.cm.ignore_id, self.name,
+                             where=f"in rows {int(window.row_off)}-{int(window.row_off + window.height)}")
         if self.cm.ignore_id is not None: bad |= ids == self.cm.ignore_id
         return ids, bad
 
@@ -102,14 +92,6 @@ def style_code(model:SpadeGAN, style=None, seed:int=None):
         z = SpadeGAN.encode(model, _as_style(style).to(dev), generator=gen)[0]
     if z.shape[0] != 1: raise ValueError(f"{z.shape[0]} style images: a raster takes one")
     return z
-
-def generate_tiles(model:SpadeGAN, masks:torch.Tensor, z=None, amp:str=None) -> torch.Tensor:
-    "Generated tiles (B,3,H,W) in [-1,1], float32 on the CPU, for index masks (B,H,W), all with the style code `z`"
-    G = model.generator
-    dev = next(G.parameters()).device
-    autocast = torch.autocast(dev.type, dtype=amp_torch_dtype(amp)) if amp is not None else contextlib.nullcontext()
-    with _eval_mode(G), torch.no_grad(), autocast:
-        return G(masks.to(dev), None if z is None else z.expand(len(masks), -1)).float().cpu()
 
 # %% ../nbs/09b_raster.ipynb #c0b1a016
 def _model_and_classes(model):
@@ -215,7 +197,7 @@ def _blend_rows(lc:LandCover, dst, gan, z, ys, xs, tile, wy, wx, bs, amp, masked
         idx, bad = lc.indices(Window(0, y0, W, hh))
         tiles = _tile_masks(idx, xs, th, tw)
         for i in range(0, len(xs), bs):
-            imgs = generate_tiles(gan, tiles[i:i + bs], z, amp)[:, :, :hh, :ww].numpy()
+            imgs = generate(gan, tiles[i:i + bs], code=z, amp=amp)[:, :, :hh, :ww].numpy()
             if not np.isfinite(imgs).all():
                 raise ValueError(f"the generator gave non-finite pixels for tiles in rows {y0}-{y0 + hh}" +
                                          (f" under amp={amp!r}: run without --amp" if amp else ": the model's weights are broken"))
