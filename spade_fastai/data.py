@@ -28,7 +28,8 @@ with quiet_fastai_import():   # fastai's import-time warnings, about fastai's ow
 __all__ = ['IMAGE_EXTS', 'LABEL_EXTS', 'chip_pairs', 'check_chip_folder', 'image_size', 'read_image', 'read_label', 'SpadeMask',
            'SpadePhoto', 'LoadSpadeMask', 'load_spade_photo', 'AddClassMap', 'photo_pm1', 'photo_uint8',
            'PhotoToMinusOneOne', 'SpadeCrop', 'SpadeDihedral', 'dihedral', 'SpadeItemList', 'chip_problem',
-           'scan_chips', 'spade_dls', 'SpadeDataLoaders', 'as_masks', 'show_pair', 'show_batch', 'show_results']
+           'scan_chips', 'spade_dls', 'SpadeDataLoaders', 'as_masks', 'chip_fingerprint', 'split_record', 'show_pair',
+           'show_batch', 'show_results']
 
 # %% ../nbs/02_data.ipynb #cae093a7
 IMAGE_EXTS = ('.png', '.tif', '.tiff', '.jpg', '.jpeg')
@@ -215,7 +216,7 @@ def dihedral(x:torch.Tensor, k:int) -> torch.Tensor:
     return x
 
 # %% ../nbs/02_data.ipynb #fa6590a6
-def SpadeItemList(classmap, size=None, augment=True, splitter=None, valid_pct=0.1, seed=42) -> DataBlock:
+def SpadeItemList(classmap, size=None, augment=True, splitter=None, valid_pct=0.1, seed=0) -> DataBlock:
     "DataBlock of (SpadeMask, SpadePhoto) pairs from a chip folder (mask = input, photo = target)."
     item_tfms = [AddClassMap(classmap)]
     if size is not None: item_tfms.append(SpadeCrop(size, random=augment))
@@ -264,7 +265,7 @@ def spade_dls(path, # chip folder: images/, labels/ and classes.json
               bs:int=8, # batch size
               size=None, # crop size, an int or (h, w): random crops for training, centre crops for validation (default: the chips' size)
               valid_pct:float=0.1, # share of the chips held out for validation
-              seed:int=42, # seed of the random train/validation split
+              seed:int=0, # seed of the random train/validation split (the same default as `spade_train --seed`)
               augment:bool=True, # random crops, flips and 90-degree rotations on the training chips (mask and image alike)
               num_workers:int=0, # DataLoader worker processes
               scan:bool=True, # check every chip before training (a few ms each) and report all bad chips in one error
@@ -315,6 +316,32 @@ def as_masks(masks, classmap) -> torch.Tensor:
 def _test_mask(item, classmap) -> SpadeMask:
     "A mask file (raw ids) or an index array as a `SpadeMask`"
     return SpadeMask(as_masks(item, classmap)[0], **({'fname': str(item)} if isinstance(item, (str, Path)) else {}))
+
+# %% ../nbs/02_data.ipynb #sp11code
+import hashlib, json
+
+def chip_fingerprint(pairs) -> str:
+    "A hex digest of a chip folder's (label, image) `pairs`: their file names and sizes in name order (cheap: no file is read)"
+    h = hashlib.sha256()
+    for lbl, img in sorted((Path(l), Path(i)) for l, i in pairs):
+        h.update(json.dumps([lbl.name, lbl.stat().st_size, img.name, img.stat().st_size]).encode())
+    return h.hexdigest()[:24]
+
+def _is_pairs(items) -> bool:
+    "Whether `items` are (label, image) path pairs (a chip folder's loader items)"
+    try: return len(items) > 0 and all(len(p) == 2 and all(isinstance(f, (str, Path)) for f in p) for p in items)
+    except TypeError: return False
+
+def split_record(dls) -> dict:
+    "What `dls` holds out: `kind='chips'` with the held-out label names and the folder's fingerprint, else `kind='unknown'` and why"
+    rec = vars(dls).get('spade_split') if hasattr(dls, '__dict__') else None   # loaders that record their own split (torchgeo_dls)
+    if rec is not None: return dict(rec)
+    tr, va = getattr(dls.train, 'items', None), getattr(dls.valid, 'items', None)
+    if tr is None or va is None or not (_is_pairs(tr) and (len(va) == 0 or _is_pairs(va))):
+        return dict(kind='unknown', reason='the DataLoaders do not list their chips')
+    pairs = list(tr) + list(va)
+    return dict(kind='chips', folder=str(Path(pairs[0][0]).parent.parent), n_chips=len(pairs),
+                valid=sorted(Path(l).name for l, _ in va), fingerprint=chip_fingerprint(pairs))
 
 # %% ../nbs/02_data.ipynb #95097fa8
 def _legend(fig, classmap, ncol=4):

@@ -5,6 +5,7 @@
 # %% ../nbs/12_evaluate.ipynb #33c7e6ee
 from __future__ import annotations
 import contextlib, hashlib, json, math, os, random, tempfile, time, warnings
+from types import SimpleNamespace
 from pathlib import Path
 import numpy as np
 import torch
@@ -31,16 +32,19 @@ from .cli import spade_cli
 from .data import chip_pairs, read_image, read_label, photo_pm1, photo_uint8, dihedral
 from .classmap import ClassMap
 from .learner import generate, SpadeGAN, SpadeGANLearner
-from .io import save_spade, read_spade_meta
+from .io import save_spade, read_spade_meta, read_checkpoint, find_checkpoint
+from .data import chip_fingerprint
 
 # %% auto #0
-__all__ = ['IMAGENET_STATS', 'RESNETS', 'ALEXNET_FILE', 'EVAL_DIR', 'REPORT_FILES', 'isolated_rng', 'split_pairs', 'progress',
-           'EvalTiles', 'load_tiles', 'Segmenter', 'load_backbone', 'train_segmenter', 'confusion_matrix', 'seg_scores',
-           'batched', 'segment', 'score_images', 'SegFeatures', 'InceptionFeatures', 'fid_kid', 'extract',
-           'lpips_available', 'seg_feature_distance', 'lpips_distance', 'diversity_distance', 'diversity',
-           'segmenter_key', 'save_segmenter', 'load_segmenter', 'cached_segmenter', 'load_model', 'eval_split',
-           'generate_tiles', 'downstream_miou', 'realism_report', 'evaluate', 'summary_table', 'plot_iou',
-           'plot_samples', 'write_report', 'SpadeEvalCallback', 'eval_callback', 'spade_eval']
+__all__ = ['IMAGENET_STATS', 'RESNETS', 'FID_MIN_PER_DIM', 'REALISM_MIN_TILES', 'ALEXNET_FILE', 'EVAL_DIR', 'REPORT_FILES',
+           'COMPARE_FILES', 'isolated_rng', 'split_pairs', 'draw', 'progress', 'EvalTiles', 'load_tiles', 'Segmenter',
+           'load_backbone', 'train_segmenter', 'confusion_matrix', 'seg_scores', 'chip_confusions', 'bootstrap_miou',
+           'batched', 'segment', 'score_images', 'SegFeatures', 'InceptionFeatures', 'fid_kid', 'extract', 'wilson',
+           'needed_tiles', 'realism', 'lpips_available', 'seg_feature_distance', 'lpips_distance', 'diversity_distance',
+           'diversity', 'segmenter_key', 'save_segmenter', 'load_segmenter', 'cached_segmenter', 'load_model',
+           'eval_split', 'generate_tiles', 'downstream_miou', 'realism_report', 'evaluate', 'summary_table', 'plot_iou',
+           'plot_samples', 'write_report', 'compare_table', 'plot_compare', 'compare_models', 'SpadeEvalCallback',
+           'eval_callback', 'spade_eval']
 
 # %% ../nbs/12_evaluate.ipynb #51f70860
 @contextlib.contextmanager
@@ -62,6 +66,11 @@ def split_pairs(pairs, valid_pct:float=0.1, seed:int=0) -> tuple:
     with isolated_rng(): tr, va = RandomSplitter(valid_pct, seed=seed)(pairs)
     if not len(va): raise ValueError(f"valid_pct={valid_pct} of {len(pairs)} chips holds out none; raise valid_pct or add chips")
     return L(sorted(pairs[i] for i in tr)), L(sorted(pairs[i] for i in va))
+
+def draw(n:int, k:int, seed:int=0) -> np.ndarray:
+    "`k` of `range(n)` drawn at random without replacement by `seed`, in increasing order (all of them when `k >= n`)"
+    if k >= n: return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, k, replace=False))
 
 # %% ../nbs/12_evaluate.ipynb #eccc60d9
 def _tiles(a, size) -> list:
@@ -90,11 +99,13 @@ class EvalTiles:
         "Real images as floats in [-1,1], as the generator makes them"
         return photo_pm1(self.images)
 
-def load_tiles(pairs, classmap:ClassMap, size, max_tiles:int=None, desc:str=None) -> EvalTiles:
-    "The (label, image) chip `pairs` as `EvalTiles` of `size`: each chip cut into non-overlapping tiles"
-    size = tuple(size)
+def load_tiles(pairs, classmap:ClassMap, size, max_tiles:int=None, seed:int=0, desc:str=None) -> EvalTiles:
+    """The (label, image) chip `pairs` as `EvalTiles` of `size`: each chip cut into non-overlapping tiles. With `max_tiles`,
+    a random sample of that many tiles over all the chips, drawn by `seed` (never the first ones in name order)"""
+    size, pairs = tuple(size), list(pairs)
+    order = np.arange(len(pairs)) if max_tiles is None else np.random.default_rng(seed).permutation(len(pairs))
     masks, imgs, names = [], [], []
-    for lbl, img in progress(list(pairs), desc):
+    for lbl, img in progress([pairs[i] for i in order], desc):
         m, im = classmap.encode(read_label(lbl), fname=lbl), read_image(img)
         if m.shape[0] < size[0] or m.shape[1] < size[1]:
             raise ValueError(f"chip {lbl} is {m.shape[0]}x{m.shape[1]}, smaller than the model's {size[0]}x{size[1]}; "
@@ -103,10 +114,11 @@ def load_tiles(pairs, classmap:ClassMap, size, max_tiles:int=None, desc:str=None
         for tm, ti in zip(_tiles(m, size), _tiles(im, size)):
             masks.append(torch.from_numpy(np.ascontiguousarray(tm))); imgs.append(torch.from_numpy(np.ascontiguousarray(ti)).permute(2, 0, 1))
             names.append(Path(lbl).stem)
-        if max_tiles is not None and len(masks) >= max_tiles: break
+        if max_tiles is not None and len(masks) >= max_tiles and len(set(names)) >= max_tiles: break   # up to one chip per tile: spread out
     if not masks: raise ValueError("no chips to evaluate")
-    n = len(masks) if max_tiles is None else min(len(masks), max_tiles)
-    return EvalTiles(torch.stack(masks[:n]).long(), torch.stack(imgs[:n]).contiguous(), names[:n])
+    keep = draw(len(masks), len(masks) if max_tiles is None else max_tiles, seed + 1)   # chips read in random order, then tiles drawn from them
+    keep = sorted(keep, key=lambda i: (names[i], i))   # in chip-name order, so a report lists them as the folder does
+    return EvalTiles(torch.stack([masks[i] for i in keep]).long(), torch.stack([imgs[i] for i in keep]).contiguous(), [names[i] for i in keep])
 
 # %% ../nbs/12_evaluate.ipynb #855799be
 IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
@@ -214,6 +226,39 @@ def seg_scores(cm:Tensor, names=None) -> dict:
                 pixel_acc=float(tp.sum() / cm.sum()) if cm.sum() > 0 else float('nan'),
                 iou={n: (None if v != v else round(float(v), 6)) for n, v in zip(names, iou.tolist())})
 
+# %% ../nbs/12_evaluate.ipynb #bootcode
+def chip_confusions(pred:Tensor, target:Tensor, names, n_classes:int) -> tuple:
+    "`(chips, cms)`: the chip names in order of first appearance and one (n_classes, n_classes) confusion matrix per chip"
+    chips = list(dict.fromkeys(names))
+    idx = torch.tensor([chips.index(n) for n in names]).view(-1, *([1] * (pred.dim() - 1))).expand_as(pred).reshape(-1)
+    p, t = pred.reshape(-1).long(), target.reshape(-1).long()
+    keep = (t >= 0) & (t < n_classes)
+    flat = idx[keep] * n_classes ** 2 + t[keep] * n_classes + p[keep]
+    return chips, torch.bincount(flat, minlength=len(chips) * n_classes ** 2).view(len(chips), n_classes, n_classes)
+
+def _miou_of(cms:Tensor) -> Tensor:
+    "mIoU of each stacked confusion matrix (B, C, C), classes in neither masks nor predictions left out"
+    cms = cms.double()
+    tp = cms.diagonal(dim1=1, dim2=2)
+    union = cms.sum(1) + cms.sum(2) - tp
+    iou = torch.where(union > 0, tp / union.clamp(min=1), torch.full_like(tp, float('nan')))
+    return iou.nanmean(1)
+
+def bootstrap_miou(real_cms:Tensor, gen_cms:Tensor=None, n_boot:int=1000, seed:int=0, level:float=0.95) -> dict:
+    """`level` percentile intervals of the mIoU of real (and generated) images, and of their ratio, with the chips
+    (the first axis of the per-chip confusion matrices) resampled with replacement, the same chips for both"""
+    n = len(real_cms)
+    w = torch.from_numpy(np.random.default_rng(seed).multinomial(n, np.full(n, 1 / n), size=n_boot)).double()   # (n_boot, n_chips)
+    q = ((1 - level) / 2, 1 - (1 - level) / 2)
+    ci = lambda v: [round(float(x), 6) for x in np.nanquantile(v.numpy(), q)]
+    boot = lambda cms: _miou_of((w @ cms.double().flatten(1)).view(n_boot, *cms.shape[1:]))
+    r = boot(real_cms)
+    res = dict(real=ci(r), n_chips=n, n_boot=n_boot, seed=seed, level=level)
+    if gen_cms is not None:
+        g = boot(gen_cms)
+        res.update(generated=ci(g), fraction=ci(g / r))
+    return res
+
 # %% ../nbs/12_evaluate.ipynb #88e0db8d
 @torch.no_grad()
 def batched(fn, *xs, bs:int=16, desc:str=None, device=None) -> Tensor:
@@ -262,6 +307,8 @@ class InceptionFeatures(nn.Module):
     def forward(self, x:Tensor) -> Tensor: return self.net(x)
 
 # %% ../nbs/12_evaluate.ipynb #c7a0b038
+FID_MIN_PER_DIM = 10   # images per feature dimension below which a FID is marked unreliable
+
 def _kid_subset(n_real, n_fake): return max(2, min(1000, n_real, n_fake) // 2)
 
 def fid_kid(real_feats:Tensor, fake_feats:Tensor, kid:bool=True) -> dict:
@@ -272,9 +319,14 @@ def fid_kid(real_feats:Tensor, fake_feats:Tensor, kid:bool=True) -> dict:
     fid = FrechetInceptionDistance(feature=ident)
     fid.update(real_feats, real=True); fid.update(fake_feats, real=False)
     res = dict(fid=float(fid.compute()), n_real=len(real_feats), n_fake=len(fake_feats), n_features=real_feats.shape[1])
-    if min(len(real_feats), len(fake_feats)) <= real_feats.shape[1]:
-        res['note'] = (f"{min(len(real_feats), len(fake_feats))} images for {real_feats.shape[1]}-d features: the covariance is "
-                       "rank-deficient, so this FID is noisy; compare only runs scored on the same tiles")
+    n, d = min(len(real_feats), len(fake_feats)), real_feats.shape[1]
+    res['reliable'] = n >= FID_MIN_PER_DIM * d
+    if n <= d:
+        res['note'] = (f"{n} images for {d}-d features: the covariance is rank-deficient, so this FID is noise; "
+                       f"it needs {FID_MIN_PER_DIM * d} images or more. Compare only runs scored on the same tiles, and read KID")
+    elif not res['reliable']:
+        res['note'] = (f"{n} images for {d}-d features (fewer than {FID_MIN_PER_DIM * d}): this FID is biased upwards and noisy; "
+                       "compare it only with FIDs over the same number of images of the same chips, and read KID")
     if kid:
         with warnings.catch_warnings(), isolated_rng(0):   # KID's random subsets: the same every run
             warnings.simplefilter('ignore')   # "KID will save all extracted features in buffer"
@@ -294,6 +346,68 @@ class _Identity(nn.Module):
     "Features already extracted, passed through torchmetrics unchanged"
     def __init__(self, n): super().__init__(); self.num_features = n
     def forward(self, x): return x
+
+# %% ../nbs/12_evaluate.ipynb #c2stcode
+REALISM_MIN_TILES = 50   # held-out tiles for a realism interval of about +-0.1
+
+def _critic(width:int=32) -> nn.Sequential:
+    "A small real-vs-generated classifier: four stride-2 conv blocks, global average pooling, one logit (about 0.2 M parameters at width 32)"
+    ch, layers = 3, []
+    for w in (width, 2 * width, 4 * width, 4 * width):
+        layers += [nn.Conv2d(ch, w, 3, stride=2, padding=1), nn.GroupNorm(min(8, w), w), nn.LeakyReLU(0.2)]; ch = w
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(ch, 1))
+
+def wilson(k:int, n:int, z:float=1.96) -> list:
+    "The Wilson score interval of a proportion `k / n` (95% for z=1.96)"
+    if n == 0: return [0.0, 1.0]
+    p, d = k / n, 1 + z * z / n
+    c, h = (p + z * z / (2 * n)) / d, z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return [round(max(0., c - h), 6), round(min(1., c + h), 6)]
+
+def needed_tiles(half_width:float, z:float=1.96) -> int:
+    "Held-out tiles for a realism interval of +-`half_width` at 0.5 (2N judged tiles)"
+    return math.ceil(z * z * 0.25 / half_width ** 2 / 2)
+
+def _fit_critic(x:Tensor, y:Tensor, steps:int, bs:int, lr:float, width:int, dev) -> nn.Module:
+    net = _critic(width).to(dev)
+    opt = torch.optim.Adam(net.parameters(), lr=lr, betas=(0.5, 0.999))
+    for _ in range(steps):
+        i = torch.randint(len(x), (min(bs, len(x)),))
+        k = int(torch.randint(8, ()))
+        xb = dihedral(photo_pm1(x[i]), k).to(dev)
+        loss = F.binary_cross_entropy_with_logits(net(xb).squeeze(1), y[i].float().to(dev))
+        opt.zero_grad(); loss.backward(); opt.step()
+    return net.eval()
+
+def realism(real:Tensor, fake:Tensor, seed:int=0, steps:int=300, bs:int=32, lr:float=1e-3, width:int=32,
+            min_tiles:int=REALISM_MIN_TILES, desc:str=None) -> dict:
+    """Classifier two-sample test of generated tiles `fake` against real tiles `real` (uint8, tile i of each from mask i):
+    held-out accuracy of a small CNN over two folds, 0.5 = indistinguishable, 1.0 = always told apart, with its interval"""
+    if len(real) != len(fake): raise ValueError(f"{len(real)} real tiles but {len(fake)} generated: give one generated tile per real one")
+    n = len(real)
+    if n < 4: raise ValueError(f"{n} held-out tiles: the realism test needs at least 4 (and {min_tiles} for a useful interval)")
+    dev = _device()
+    fold = torch.from_numpy(np.random.default_rng(seed).permutation(n) % 2)   # a mask's real and generated tiles: the same fold
+    correct = 0
+    with isolated_rng(seed):
+        for f in progress(range(2), desc):
+            tr, te = fold != f, fold == f
+            x, y = torch.cat([real[tr], fake[tr]]), torch.cat([torch.zeros(int(tr.sum())), torch.ones(int(tr.sum()))])
+            net = _fit_critic(x, y, steps, bs, lr, width, dev)
+            with torch.no_grad():
+                for imgs, label in ((real[te], 0), (fake[te], 1)):
+                    logit = batched(lambda b: net(photo_pm1(b)).squeeze(1), imgs, bs=64, device=dev)
+                    correct += int(((logit > 0).long() == label).sum())
+    acc = correct / (2 * n)
+    res = dict(accuracy=round(acc, 6), ci95=wilson(correct, 2 * n), n_tiles=n, enough=n >= min_tiles,
+               method=f'classifier two-sample test: a {sum(p.numel() for p in _critic(width).parameters()):,}-parameter CNN, '
+                      f'2 folds (split by mask, seed {seed}), {steps} Adam steps of {bs} per fold, dihedral augmentation',
+               seed=seed, steps=steps)
+    if not res['enough']:
+        res['note'] = (f"{n} held-out tiles: the realism interval is wider than +-0.1 and the figure means little. It needs "
+                       f"{min_tiles} tiles (+-0.1) or {needed_tiles(0.05)} (+-0.05): score a larger set with --eval-data, "
+                       "or train with a larger valid_pct")
+    return res
 
 # %% ../nbs/12_evaluate.ipynb #fe6db56b
 ALEXNET_FILE = 'alexnet-owt-7be5be79.pth'
@@ -421,44 +535,61 @@ def cached_segmenter(data, train_pairs, classmap:ClassMap, size, arch:str='resne
     return seg, path, False
 
 # %% ../nbs/12_evaluate.ipynb #58e857a7
+def _file_meta(p:Path) -> dict:
+    "The training record (`train_meta`) of a model file: a .safetensors' metadata, or a checkpoint's"
+    if p.is_dir(): p = p/'model.safetensors' if (p/'model.safetensors').is_file() else find_checkpoint(p)
+    if p.suffix == '.safetensors': return read_spade_meta(p).get('train')
+    return read_checkpoint(p).get('train_meta')
+
 def load_model(model) -> tuple:
-    "`(SpadeGAN, ClassMap, train_meta)` from a model file, a `Learner` or a `SpadeGAN`; `train_meta` may be None"
+    "`(SpadeGAN, ClassMap, train_meta)` from a model file, checkpoint, run folder, `Learner` or `SpadeGAN`; `train_meta` may be None"
     if isinstance(model, Learner): return model.model, model.classmap, getattr(model, 'train_meta', None)
-    if isinstance(model, SpadeGAN): return model, model.classmap, None
+    if isinstance(model, SpadeGAN): return model, model.classmap, getattr(model, 'train_meta', None)
     p = Path(model)
-    if p.suffix == '.safetensors':
-        from spade_fastai.train import load_generator
-        gan, cm = load_generator(p)
-        return gan.to(_device()), cm, read_spade_meta(p).get('train')
-    if not p.is_file(): raise FileNotFoundError(f"Model not found: {p}; pass --model <out>/model.safetensors from spade_train")
-    from fastai.learner import load_learner
-    learn = load_learner(p, cpu=not torch.cuda.is_available())
-    return learn.model, learn.classmap, getattr(learn, 'train_meta', None)
+    if not p.exists(): raise FileNotFoundError(f"Model not found: {p}; pass --model <out>/model.safetensors from spade_train")
+    if p.suffix == '.pkl':
+        from fastai.learner import load_learner
+        try: learn = load_learner(p, cpu=not torch.cuda.is_available())
+        except Exception as e:
+            raise ValueError(f"cannot load the learner {p} ({type(e).__name__}: {e}): it is truncated or not a learner; "
+                             f"use {p.with_name('model.safetensors')} from the same run") from None
+        return learn.model, learn.classmap, getattr(learn, 'train_meta', None)
+    from spade_fastai.train import load_generator
+    gan, cm = load_generator(p)
+    return gan.to(_device()), cm, _file_meta(p)
 
 def _same_classes(a:ClassMap, b:ClassMap) -> bool:
     return a.ids.tolist() == b.ids.tolist() and a.ignore_id == b.ignore_id
 
-def _key(p) -> tuple: return tuple(Path(f).resolve() for f in p)
+def _label_name(p) -> str: return Path(p[0]).name
 
-def eval_split(data, model=None, train_meta:dict=None, valid_pct:float=None, seed:int=None, quiet=False) -> tuple:
-    "`(train_pairs, valid_pairs)` of `data`: a learner's own, or split as the model was trained (explicit values win)"
+def eval_split(data, train_meta:dict=None, valid_pct:float=None, seed:int=None, model_name:str='the model') -> tuple:
+    """`(train_pairs, valid_pairs, split)`: the chips of `data` the model trained on and held out, as `train_meta['split']`
+    records them; an explicit `valid_pct`/`seed` is used instead and marked as an assumption in `split`"""
     pairs = chip_pairs(data)
-    if isinstance(model, Learner) and valid_pct is None and seed is None and len(getattr(model.dls, 'valid_ds', [])):
-        v, allp = set(map(_key, model.dls.valid.items)), set(map(_key, pairs))
-        if v <= allp: return L(p for p in pairs if _key(p) not in v), L(p for p in pairs if _key(p) in v)
-    meta = train_meta or {}
-    vp = valid_pct if valid_pct is not None else meta.get('valid_pct')
-    sd = seed if seed is not None else meta.get('seed')
-    if (vp is None or sd is None) and not quiet:
-        print("the model does not record its training split: assuming spade_train's defaults (--valid-pct 0.1 --seed 0); "
-              "pass --valid-pct/--seed if it was trained with others")
-    if meta.get('n_chips') not in (None, len(pairs)) and valid_pct is None:
-        raise ValueError(f"{data} holds {len(pairs)} chips but the model was trained on {meta['n_chips']}: its held-out chips "
-                         "cannot be found again. Score a separate folder with --eval-data, or pass --valid-pct/--seed")
-    vp = 0.1 if vp is None else vp
-    if not 0 < vp < 1:
-        raise ValueError(f"the model was trained with valid_pct={vp} (no held-out chips): score a separate folder with --eval-data")
-    return split_pairs(pairs, vp, 0 if sd is None else sd)
+    if valid_pct is not None or seed is not None:
+        vp, sd = 0.1 if valid_pct is None else valid_pct, 0 if seed is None else seed
+        tr, va = split_pairs(pairs, vp, sd)
+        return tr, va, dict(source='assumed', valid_pct=vp, seed=sd, n_chips=len(pairs),
+                            note=f"split assumed from valid_pct={vp}, seed={sd} (given, not recorded by the model)")
+    rec = (train_meta or {}).get('split') or {}
+    if rec.get('kind') != 'chips':
+        why = rec.get('reason') or 'it was written by an older version or by other code'
+        raise ValueError(f"{model_name} does not record which chips it held out ({why}), so its held-out chips cannot be told "
+                         "from its training chips. Score chips it never saw with --eval-data FOLDER (eval_data=), or state how it "
+                         "was split with --valid-pct and --seed (valid_pct=, seed=; spade_dls and spade_train default to 0.1 "
+                         "and 0): the report then records the split as an assumption")
+    fp = chip_fingerprint(pairs)
+    if fp != rec['fingerprint']:
+        raise ValueError(f"{data} is not the chip folder {model_name} was trained on as it was then: its {len(pairs)} chips "
+                         f"(fingerprint {fp}) differ from the {rec['n_chips']} chips of {rec.get('folder')} (fingerprint "
+                         f"{rec['fingerprint']}): chips were added, removed or rewritten since. Score a separate folder with "
+                         "--eval-data, or pass --valid-pct/--seed to assume a split")
+    held = set(rec['valid'])
+    va, tr = L(p for p in pairs if _label_name(p) in held), L(p for p in pairs if _label_name(p) not in held)
+    if not va: raise ValueError(f"{model_name} held out no chips of {data} (valid_pct=0): score a separate folder with --eval-data")
+    return tr, va, dict(source='recorded', n_chips=len(pairs), fingerprint=fp,
+                        **{k: train_meta[k] for k in ('valid_pct', 'seed') if k in train_meta})
 
 # %% ../nbs/12_evaluate.ipynb #8c45595a
 def generate_tiles(gan, masks:Tensor, seed:int=0, bs:int=16, amp=None, desc:str=None) -> Tensor:
@@ -496,127 +627,196 @@ def _versions() -> dict:
     return dict(spade_fastai=__import__('spade_fastai').__version__, torch=torch.__version__, fastai=fastai.__version__,
                 torchmetrics=torchmetrics.__version__)
 
-def realism_report(features:nn.Module, label:str, real:Tensor, fake:Tensor, bs:int=32, desc=None) -> dict:
-    """FID/KID of all `real` vs all `fake` (the standard figure) and, like for like, of real half A against real half B
-    (the floor two unseen real sets score) and against generated half B"""
+def realism_report(features:nn.Module, label:str, real:Tensor, fake:Tensor, bs:int=32, seed:int=0, desc=None) -> dict:
+    """FID/KID of all `real` vs all `fake` (the standard figure) and, like for like, of a random half A of the real tiles
+    (drawn by `seed`) against the other half B (the floor two unseen real sets score) and against generated half B"""
     d = (lambda s: None) if desc is None else (lambda s: f'{desc}: {s}')
     rf, ff = extract(features, real, bs, d('real images')), extract(features, fake, bs, d('generated images'))
     h = len(rf) // 2
     res = dict(features=label, **fid_kid(rf, ff))
-    if h >= 2: res.update(halves=dict(n=h, real_vs_real=fid_kid(rf[:h], rf[h:2 * h]), real_vs_generated=fid_kid(rf[:h], ff[h:2 * h])))
+    if h >= 2:
+        perm = torch.from_numpy(np.random.default_rng(seed).permutation(len(rf)))
+        a, b = perm[:h], perm[h:2 * h]
+        res['halves'] = dict(n=h, seed=seed, real_vs_real=fid_kid(rf[a], rf[b]), real_vs_generated=fid_kid(rf[a], ff[b]))
     else: res['halves'] = None
     return res
 
-def evaluate(model, data, out=None, eval_data=None, valid_pct:float=None, seed:int=None, segmenter=None,
-             seg_arch:str='resnet18', seg_epochs:int=10, seg_bs:int=16, seg_lr:float=2e-3, seg_weights=None,
-             seg_max_tiles:int=None, inception_weights=None, n_samples:int=3, n_diversity:int=32, downstream:bool=False,
-             max_tiles:int=None, bs:int=16, gen_seed:int=0, amp:str=None, overwrite:bool=False,
-             show_progress:bool=True) -> dict:
-    "Score a trained SPADE `model` on the held-out chips of `data` (or on `eval_data`); write the report to `out`"
-    t0 = time.time()
-    _check_ints(seg_epochs=(seg_epochs, 1), seg_bs=(seg_bs, 1), bs=(bs, 1), n_samples=(n_samples, 2), n_diversity=(n_diversity, 1),
-                max_tiles=(max_tiles, 2), seg_max_tiles=(seg_max_tiles, 1))
-    if out is not None and not overwrite:
-        there = [f for f in REPORT_FILES if (Path(out)/f).exists()]
-        if there: raise FileExistsError(f"{Path(out)} already holds {', '.join(there)}; pass overwrite=True (--overwrite) or another --out")
-    if out is not None and not _writable(out): raise PermissionError(f"cannot write the report to {out}: choose another --out")
-    gan, cm, meta = load_model(model)
-    data_cm = ClassMap.load(Path(data)/'classes.json')
-    if cm is None: cm = data_cm
-    elif not _same_classes(cm, data_cm):
-        raise ValueError(f"{Path(data)/'classes.json'} has classes {data_cm.ids.tolist()} (ignore {data_cm.ignore_id}), the model "
-                         f"{cm.ids.tolist()} (ignore {cm.ignore_id}); evaluate on chips with the model's classes.json")
-    size = tuple(gan.generator.size)
+def _model_name(model) -> str: return str(model) if isinstance(model, (str, Path)) else type(model).__name__
+
+def _check_classes(cm:ClassMap, folder, what:str='evaluate on'):
+    fcm = ClassMap.load(Path(folder)/'classes.json')
+    if not _same_classes(cm, fcm):
+        raise ValueError(f"{Path(folder)/'classes.json'} has classes {fcm.ids.tolist()} (ignore {fcm.ignore_id}), the model "
+                         f"{cm.ids.tolist()} (ignore {cm.ignore_id}); {what} chips with the model's classes.json")
+    return fcm
+
+def _setup(loaded:list, names:list, data, eval_data=None, valid_pct=None, seed=None, segmenter=None, seg_arch='resnet18',
+           seg_epochs=10, seg_bs=16, seg_lr=2e-3, seg_weights=None, seg_max_tiles=None, max_tiles=None, subset_seed=0,
+           out=None, show_progress=True) -> SimpleNamespace:
+    "What every model is scored with: the class map, the split, the held-out tiles and the judge (trained or cached once)"
+    if not Path(data).is_dir(): raise FileNotFoundError(f"--data {data}: no such chip folder (the folder the model was trained on)")
+    if eval_data is not None and not Path(eval_data).is_dir(): raise FileNotFoundError(f"--eval-data {eval_data}: no such chip folder")
+    data_cm = ClassMap.load(Path(data)/'classes.json') if (Path(data)/'classes.json').is_file() else None
+    cm = loaded[0][1] or data_cm
+    if cm is None: raise ValueError(f"neither the model nor {data} has a class map (classes.json)")
+    for (g, c, _), n in zip(loaded, names):
+        if c is not None and not _same_classes(c, cm): raise ValueError(f"{n} has classes {c.ids.tolist()}, {names[0]} {cm.ids.tolist()}: compare models of one class map")
+        if tuple(g.generator.size) != tuple(loaded[0][0].generator.size):
+            raise ValueError(f"{n} makes {tuple(g.generator.size)} images, {names[0]} {tuple(loaded[0][0].generator.size)}: compare models of one size")
+    _check_classes(cm, data)
+    size = tuple(loaded[0][0].generator.size)
     if eval_data is not None:
-        ecm = ClassMap.load(Path(eval_data)/'classes.json')
-        if not _same_classes(cm, ecm):
-            raise ValueError(f"{Path(eval_data)/'classes.json'} has classes {ecm.ids.tolist()} (ignore {ecm.ignore_id}), the model "
-                             f"{cm.ids.tolist()} (ignore {cm.ignore_id}); score chips with the model's classes.json")
+        _check_classes(cm, eval_data, 'score')
         train_pairs, eval_pairs = chip_pairs(data), chip_pairs(eval_data)   # nothing of `data` is scored: the judge learns from all of it
-    else: train_pairs, eval_pairs = eval_split(data, model, meta, valid_pct, seed)
+        split = dict(source='eval_data', eval_data=str(eval_data), n_chips=len(eval_pairs))
+    else:
+        splits = [eval_split(data, m, valid_pct, seed, model_name=n) for (_, _, m), n in zip(loaded, names)]
+        train_pairs, eval_pairs, split = splits[0]
+        for (_, va, _), n in zip(splits[1:], names[1:]):
+            if set(map(_label_name, va)) != set(map(_label_name, eval_pairs)):
+                raise ValueError(f"{n} and {names[0]} held out different chips of {data}, so no chip is held out from both: "
+                                 "compare them on chips none of them trained on with --eval-data, or train them with the same "
+                                 "split (spade_train --split-seed)")
     desc = (lambda s: s) if show_progress else (lambda s: None)
-    ev = load_tiles(eval_pairs, cm, size, max_tiles=max_tiles, desc=desc('reading held-out chips'))   # bad chips fail before any training
+    ev = load_tiles(eval_pairs, cm, size, max_tiles=max_tiles, seed=subset_seed, desc=desc('reading held-out chips'))   # bad chips fail before any training
     if len(ev) < 2: raise ValueError(f"only {len(ev)} held-out tile: evaluation needs at least 2 (more chips, or --eval-data)")
-    # the judge
     if isinstance(segmenter, Segmenter): seg, seg_path, source = segmenter, None, 'given'
     elif segmenter is not None: seg, seg_path, source = load_segmenter(segmenter), Path(segmenter), 'given'
     else:
         seg, seg_path, hit = cached_segmenter(data, train_pairs, cm, size, arch=seg_arch, epochs=seg_epochs, bs=seg_bs, lr=seg_lr,
-                                              backbone=seg_weights, max_tiles=seg_max_tiles, fallback_dir=out,
+                                              backbone=seg_weights, max_tiles=seg_max_tiles, seed=0, fallback_dir=out,
                                               show_progress=show_progress)
         source = 'cached' if hit else 'trained now'
     if seg.n_out != cm.n_classes:
         raise ValueError(f"the segmenter {seg_path or ''} predicts {seg.n_out} classes, the model has {cm.n_classes}; "
                          "drop --segmenter to train one for these chips")
     seg = seg.to(_device()).eval()
-    fake = generate_tiles(gan, ev.masks, seed=gen_seed, bs=bs, amp=amp, desc=desc(f'generating {len(ev)} tiles'))
-    real_s = score_images(seg, ev.images, ev.masks, cm, desc=desc('segmenting real tiles'))
-    gen_s = score_images(seg, fake, ev.masks, cm, desc=desc('segmenting generated tiles'))
+    pred_real = segment(seg, ev.images, desc=desc('segmenting real tiles'))
+    chips, cms_real = chip_confusions(pred_real, ev.masks, ev.names, cm.n_classes)
+    return SimpleNamespace(cm=cm, size=size, train_pairs=train_pairs, eval_pairs=eval_pairs, split=split, ev=ev, seg=seg,
+                           seg_path=seg_path, source=source, chips=chips, cms_real=cms_real, desc=desc, max_tiles=max_tiles)
+
+def _score(gan, ctx, name:str, n_samples=3, n_diversity=32, bs=16, gen_seed=0, amp=None, subset_seed=0, n_boot=1000,
+           realism_steps=300, inception_weights=None) -> tuple:
+    "`(report, fake, cms_gen)`: every figure of one model on the tiles and judge of `ctx` (see `evaluate`)"
+    ev, cm, seg, desc = ctx.ev, ctx.cm, ctx.seg, ctx.desc
+    fake = generate_tiles(gan, ev.masks, seed=gen_seed, bs=bs, amp=amp, desc=desc(f'{name}: generating {len(ev)} tiles'))
+    _, cms_gen = chip_confusions(segment(seg, fake, desc=desc('segmenting generated tiles')), ev.masks, ev.names, cm.n_classes)
+    real_s, gen_s = seg_scores(ctx.cms_real.sum(0), cm.names), seg_scores(cms_gen.sum(0), cm.names)
+    ci = bootstrap_miou(ctx.cms_real, cms_gen, n_boot=n_boot, seed=subset_seed)
+    semantic = dict(real=real_s, generated=gen_s, miou_fraction=gen_s['miou'] / real_s['miou'] if real_s['miou'] > 0 else None,
+                    ci95=dict(real=ci['real'], generated=ci['generated'], miou_fraction=ci['fraction']),
+                    interval=f"95% bootstrap over the {ci['n_chips']} held-out chips ({n_boot} resamples, seed {subset_seed})")
     sf = SegFeatures(seg)
     fid = dict(domain=realism_report(sf, f'segmenter encoder ({seg.arch}, stage {sf.stage} pooled, {sf.num_features}-d); '
-                                         'not comparable to published FIDs', ev.images, fake, desc=desc('domain FID')),
+                                         'not comparable to published FIDs', ev.images, fake, seed=subset_seed, desc=desc('domain FID')),
                inception=None)
     if inception_weights is not None:
         inc = InceptionFeatures(inception_weights).to(_device())
         fid['inception'] = realism_report(inc, f'InceptionV3 pool3 (2048-d), torch-fidelity weights from {inception_weights}',
-                                          ev.images, fake, desc=desc('Inception FID'))
+                                          ev.images, fake, seed=subset_seed, desc=desc('Inception FID'))
+    real_ism = realism(ev.images, fake, seed=subset_seed, steps=realism_steps, desc=desc('realism (two-sample test)'))
     dist, label = diversity_distance(seg)
-    dm = ev.masks[:n_diversity]
+    di = draw(len(ev), n_diversity, subset_seed + 2)
+    dm = ev.masks[torch.from_numpy(di)]
     div = dict(distance=label, n_masks=len(dm), n_samples=n_samples, style_encoder=gan.encoder is not None, styles=None,
                seeds=diversity(gan, dm, dist, n_samples=n_samples, seed=gen_seed, bs=bs, amp=amp, desc=desc('diversity: seeds')))
     if gan.encoder is not None and len(ev) >= n_samples:
-        div['styles'] = diversity(gan, dm, dist, n_samples=n_samples, styles=ev[-n_samples:].reals, bs=bs, amp=amp,
+        st = torch.from_numpy(draw(len(ev), n_samples, subset_seed + 3))
+        div['styles'] = diversity(gan, dm, dist, n_samples=n_samples, styles=ev[st].reals, bs=bs, amp=amp,
                                   desc=desc('diversity: style images'))
-    report = dict(
-        model=str(model) if isinstance(model, (str, Path)) else type(model).__name__, data=str(data),
-        eval_data=None if eval_data is None else str(eval_data), size=list(size),
-        split=None if eval_data is not None else dict(meta or {}, valid_pct=valid_pct if valid_pct is not None else (meta or {}).get('valid_pct', 0.1),
-                                                      seed=seed if seed is not None else (meta or {}).get('seed', 0)),
-        n_eval_chips=len(set(ev.names)), n_eval_tiles=len(ev), n_train_chips=len(train_pairs),
-        segmenter=dict(arch=seg.arch, path=None if seg_path is None or not Path(seg_path).is_file() else str(seg_path), source=source,
-                       cached=source == 'cached', epochs=seg_epochs if segmenter is None else None,
-                       backbone=None if seg_weights is None else str(seg_weights)),
-        semantic=dict(real=real_s, generated=gen_s, miou_fraction=gen_s['miou'] / real_s['miou'] if real_s['miou'] > 0 else None),
-        fid=fid, diversity=div, downstream=None,
-        settings=dict(gen_seed=gen_seed, bs=bs, amp=amp, max_tiles=max_tiles, n_samples=n_samples, n_diversity=n_diversity),
-        versions=_versions())
+    subsets = dict(eval_tiles=dict(n=len(ev), how='all held-out tiles' if ctx.max_tiles is None
+                                   else f'random sample of {len(ev)} tiles over all held-out chips', seed=subset_seed),
+                   fid_halves=dict(how='random halves of the held-out tiles', seed=subset_seed),
+                   kid_subsets=dict(how='100 random subsets (torchmetrics)', seed=0),
+                   realism_folds=dict(how='2 random folds, split by mask', seed=subset_seed),
+                   miou_bootstrap=dict(how=f'{n_boot} resamples of the chips with replacement', seed=subset_seed),
+                   diversity_masks=dict(how=f'random {len(dm)} of the held-out tiles', seed=subset_seed + 2))
+    rep = dict(semantic=semantic, realism=real_ism, fid=fid, diversity=div, subsets=subsets)
+    return rep, fake, cms_gen
+
+def _header(ctx, segmenter, seg_epochs, seg_weights) -> dict:
+    "The part of a report that says what was scored and by what judge"
+    return dict(size=list(ctx.size), split=ctx.split, scored_chips=ctx.chips, n_eval_chips=len(ctx.chips), n_eval_tiles=len(ctx.ev),
+                n_train_chips=len(ctx.train_pairs),
+                segmenter=dict(arch=ctx.seg.arch, path=None if ctx.seg_path is None or not Path(ctx.seg_path).is_file() else str(ctx.seg_path),
+                               source=ctx.source, cached=ctx.source == 'cached', epochs=seg_epochs if segmenter is None else None,
+                               backbone=None if seg_weights is None else str(seg_weights),
+                               train_chips=None if ctx.source == 'given' else sorted(map(_label_name, ctx.train_pairs))))
+
+def _check_out(out, files, overwrite):
+    if out is not None and not overwrite:
+        there = [f for f in files if (Path(out)/f).exists()]
+        if there: raise FileExistsError(f"{Path(out)} already holds {', '.join(there)}; pass overwrite=True (--overwrite) or another --out")
+    if out is not None and not _writable(out): raise PermissionError(f"cannot write the report to {out}: choose another --out")
+
+def evaluate(model, data, out=None, eval_data=None, valid_pct:float=None, seed:int=None, segmenter=None,
+             seg_arch:str='resnet18', seg_epochs:int=10, seg_bs:int=16, seg_lr:float=2e-3, seg_weights=None,
+             seg_max_tiles:int=None, inception_weights=None, n_samples:int=3, n_diversity:int=32, downstream:bool=False,
+             max_tiles:int=None, bs:int=16, gen_seed:int=0, amp:str=None, subset_seed:int=0, n_boot:int=1000,
+             realism_steps:int=300, overwrite:bool=False, show_progress:bool=True) -> dict:
+    "Score a trained SPADE `model` on the chips it held out of `data` (or on `eval_data`); write the report to `out`"
+    t0 = time.time()
+    _check_ints(seg_epochs=(seg_epochs, 1), seg_bs=(seg_bs, 1), bs=(bs, 1), n_samples=(n_samples, 2), n_diversity=(n_diversity, 1),
+                max_tiles=(max_tiles, 2), seg_max_tiles=(seg_max_tiles, 1), n_boot=(n_boot, 10), realism_steps=(realism_steps, 1))
+    _check_out(out, REPORT_FILES, overwrite)
+    name, loaded = _model_name(model), load_model(model)
+    ctx = _setup([loaded], [name], data, eval_data, valid_pct, seed, segmenter, seg_arch, seg_epochs, seg_bs, seg_lr,
+                 seg_weights, seg_max_tiles, max_tiles, subset_seed, out, show_progress)
+    gan = loaded[0]
+    rep, fake, _ = _score(gan, ctx, name, n_samples, n_diversity, bs, gen_seed, amp, subset_seed, n_boot, realism_steps, inception_weights)
+    report = dict(model=name, data=str(data), eval_data=None if eval_data is None else str(eval_data),
+                  **_header(ctx, segmenter, seg_epochs, seg_weights), **rep, downstream=None,
+                  settings=dict(gen_seed=gen_seed, bs=bs, amp=amp, max_tiles=max_tiles, n_samples=n_samples, n_diversity=n_diversity,
+                                subset_seed=subset_seed, n_boot=n_boot, realism_steps=realism_steps),
+                  versions=_versions())
     if downstream:
-        tr_tiles = load_tiles(train_pairs, cm, size, max_tiles=seg_max_tiles, desc=desc('reading training chips'))
-        report['downstream'] = downstream_miou(gan, tr_tiles, ev, cm, real_seg=seg if source != 'given' else None, seed=0,
+        tr_tiles = load_tiles(ctx.train_pairs, ctx.cm, ctx.size, max_tiles=seg_max_tiles, seed=subset_seed, desc=ctx.desc('reading training chips'))
+        report['downstream'] = downstream_miou(gan, tr_tiles, ctx.ev, ctx.cm, real_seg=ctx.seg if ctx.source != 'given' else None, seed=0,
                                                gen_seed=gen_seed, gen_bs=bs, amp=amp, arch=seg_arch, epochs=seg_epochs, bs=seg_bs,
                                                lr=seg_lr, backbone=seg_weights, show_progress=show_progress)
     report['seconds'] = round(time.time() - t0, 1)
     report = _finite(report)
-    if out is not None: write_report(report, out, cm, ev, fake)
+    if out is not None: write_report(report, out, ctx.cm, ctx.ev, fake)
     if show_progress: print(summary_table(report))
     return report
 
 # %% ../nbs/12_evaluate.ipynb #503a13d5
 def _fmt(v, spec='.3f'): return '-' if v is None else format(v, spec)
+def _ci(c, spec='.3f') -> str: return '' if not c or None in c else f"[{format(c[0], spec)}, {format(c[1], spec)}]"
 
 def summary_table(r:dict) -> str:
-    "The report's headline figures as a text table"
-    s, f, d = r['semantic'], r['fid'], r['diversity']
-    frac = s['miou_fraction']
+    "The report's headline figures, each with its interval, as a text table"
+    s, f, d, rl = r['semantic'], r['fid'], r['diversity'], r.get('realism')
+    frac, ci = s['miou_fraction'], s.get('ci95') or {}
     rows = [('', 'real', 'generated'),
-            ('mIoU (segmenter)', _fmt(s['real']['miou']), _fmt(s['generated']['miou']) + (f"  ({frac:.1%} of real)" if frac is not None else '')),
+            ('mIoU (segmenter)', f"{_fmt(s['real']['miou'])} {_ci(ci.get('real'))}", f"{_fmt(s['generated']['miou'])} {_ci(ci.get('generated'))}"),
+            ('  generated / real mIoU', '', (f"{frac:.1%} {_ci([100 * x for x in ci['miou_fraction']], '.1f') + ' %' if ci.get('miou_fraction') else ''}"
+                                           if frac is not None else '-')),
             ('pixel accuracy', _fmt(s['real']['pixel_acc']), _fmt(s['generated']['pixel_acc']))]
+    if rl is not None:
+        rows.append(('realism (0.5 = indistinguishable, 1 = told apart)', '', f"{rl['accuracy']:.3f} {_ci(rl['ci95'])}" + ('' if rl['enough'] else '  (too few tiles)')))
     for k, name in (('domain', 'domain'), ('inception', 'Inception')):
         x = f.get(k)
         if x is None:
             if k == 'inception': rows.append(('Inception FID', 'not computed (no --inception-weights)', ''))
             continue
-        rows.append((f"{name} FID, all {x['n_real']} tiles", '', _fmt(x['fid'], '.2f')))
+        rows.append((f"{name} FID, all {x['n_real']} tiles", '', _fmt(x['fid'], '.2f') + ('' if x.get('reliable', True) else '  (unreliable: too few images)')))
         if x['halves'] is not None:
             hv = x['halves']
+            kid = lambda k: f"{_fmt(k['kid_mean'], '.4f')} +- {_fmt(k['kid_std'], '.4f')}"
             rows += [(f"{name} FID, half vs half ({hv['n']})", _fmt(hv['real_vs_real']['fid'], '.2f') + ' (floor)', _fmt(hv['real_vs_generated']['fid'], '.2f')),
-                     (f"{name} KID, half vs half ({hv['n']})", _fmt(hv['real_vs_real']['kid_mean'], '.4f') + ' (floor)', _fmt(hv['real_vs_generated']['kid_mean'], '.4f'))]
+                     (f"{name} KID, half vs half ({hv['n']})", kid(hv['real_vs_real']) + ' (floor)', kid(hv['real_vs_generated']))]
     rows.append((f"diversity, {d['n_samples']} seeds/mask", '', _fmt(d['seeds'], '.4f') + ('' if d['style_encoder'] else '  (no style encoder: one image per mask)')))
     if d['styles'] is not None: rows.append((f"diversity, {d['n_samples']} styles/mask", '', _fmt(d['styles'], '.4f')))
     if r.get('downstream'):
         ds = r['downstream']
         rows.append(('downstream mIoU: real / real+generated', _fmt(ds['real_only']), f"{_fmt(ds['real_plus_generated'])}  (gain {ds['gain']:+.3f})"))
     notes = [f"note: {f[k]['note']}" for k in ('domain', 'inception') if f.get(k) and f[k].get('note')]
+    if rl is not None and rl.get('note'): notes.append(f"note: realism: {rl['note']}")
+    if (r.get('split') or {}).get('source') == 'assumed': notes.append(f"note: {r['split']['note']}")
+    notes.append("[a, b]: 95% intervals (mIoU: bootstrap over chips; realism: Wilson); KID: mean +- std over 100 subsets; "
+                 "FIDs compare only at equal numbers of tiles")
     w = max(len(a) for a, *_ in rows)
     w2 = max(len(b) for _, b, _ in rows)
     head = (f"spade_eval: {r['n_eval_tiles']} held-out tiles of {r['size'][0]}x{r['size'][1]} from {r['n_eval_chips']} chips; "
@@ -666,6 +866,116 @@ def write_report(report:dict, out, classmap:ClassMap, tiles:EvalTiles, fake:Tens
         save_fig(fig, out/name, dpi=100); plt.close(fig)
     _write_json(report, out/'eval.json')
     return out
+
+# %% ../nbs/12_evaluate.ipynb #cmpcode
+COMPARE_FILES = ('compare.json', 'compare.txt', 'compare.png')
+
+def _labels(models, labels=None) -> list:
+    "Short unique labels for `models`: file stems, with their folder where stems repeat"
+    if labels is not None:
+        if len(labels) != len(models) or len(set(labels)) != len(labels): raise ValueError(f"labels={labels}: give one unique label per model")
+        return list(labels)
+    ls = [Path(m).stem if isinstance(m, (str, Path)) and not Path(m).is_dir() else (Path(m).name if isinstance(m, (str, Path)) else f'model{i}')
+          for i, m in enumerate(models)]
+    if len(set(ls)) < len(ls):
+        ls = [f"{Path(m).parent.name}/{l}" if isinstance(m, (str, Path)) else l for m, l in zip(models, ls)]
+    return [l if ls.count(l) == 1 else f'{l}#{i}' for i, l in enumerate(ls)]
+
+def _paired_diff(real_cms, cms_a, cms_b, n_boot:int, seed:int) -> dict:
+    "Generated mIoU of b minus a, with a 95% interval from the same chip resamples for both"
+    n = len(real_cms)
+    w = torch.from_numpy(np.random.default_rng(seed).multinomial(n, np.full(n, 1 / n), size=n_boot)).double()
+    boot = lambda cms: _miou_of((w @ cms.double().flatten(1)).view(n_boot, *cms.shape[1:]))
+    d = (boot(cms_b) - boot(cms_a)).numpy()
+    point = float(_miou_of(cms_b.sum(0, keepdim=True))[0] - _miou_of(cms_a.sum(0, keepdim=True))[0])
+    lo, hi = np.nanquantile(d, (0.025, 0.975))
+    return dict(diff=round(point, 6), ci95=[round(float(lo), 6), round(float(hi), 6)], larger_than_noise=bool(lo > 0 or hi < 0))
+
+def _realism_diff(a:dict, b:dict) -> dict:
+    "Realism of b minus a, with an interval whose half-width combines the two intervals' (independent classifiers)"
+    d = b['accuracy'] - a['accuracy']
+    h = math.hypot((a['ci95'][1] - a['ci95'][0]) / 2, (b['ci95'][1] - b['ci95'][0]) / 2)
+    return dict(diff=round(d, 6), ci95=[round(d - h, 6), round(d + h, 6)], larger_than_noise=bool(abs(d) > h))
+
+def compare_table(res:dict) -> str:
+    "The side-by-side text table of a `compare_models` result"
+    rows = [('model', 'gen. mIoU [95%]', 'gen/real mIoU', 'realism [95%]', 'domain KID (half)', 'vs baseline: mIoU / realism')]
+    for lab, r in res['models'].items():
+        s, rl, kd = r['semantic'], r['realism'], (r['fid']['domain'].get('halves') or {}).get('real_vs_generated')
+        v = res['vs_baseline'].get(lab)
+        mark = lambda x: f"{x['diff']:+.3f}{' *' if x['larger_than_noise'] else ''}"
+        rows.append((lab, f"{_fmt(s['generated']['miou'])} {_ci(s['ci95']['generated'])}", f"{_fmt(s['miou_fraction'])}",
+                     f"{rl['accuracy']:.3f} {_ci(rl['ci95'])}", '-' if kd is None else f"{kd['kid_mean']:.4f}",
+                     'baseline' if v is None else f"{mark(v['generated_miou'])} / {mark(v['realism'])}"))
+    ws = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ['  '.join(c.ljust(w) for c, w in zip(r, ws)) for r in rows]
+    return (f"spade_eval compare: {res['n_eval_tiles']} held-out tiles from {res['n_eval_chips']} chips, one judge, real mIoU "
+            f"{_fmt(res['real_miou'])} {_ci(res['real_miou_ci95'])}\n" + '\n'.join(lines) +
+            "\n* = the difference from the baseline is larger than its 95% interval (mIoU: paired bootstrap over chips; "
+            "realism: combined Wilson intervals)")
+
+def plot_compare(res:dict, classmap:ClassMap, tiles:EvalTiles, fakes:list, max_n:int=4, fname=None):
+    "Headline figures with intervals per model, and the same held-out masks generated by every model"
+    import matplotlib.pyplot as plt
+    labs = list(res['models']); n = min(max_n, len(tiles)); k = len(labs)
+    fig = plt.figure(figsize=(2.0 * (k + 2), 2.9 + 1.9 * n))
+    gs = fig.add_gridspec(n + 1, k + 2, height_ratios=[1.5] + [1] * n)
+    for j, (key, title, ref) in enumerate((('miou_fraction', 'generated / real mIoU', 1.0), ('realism', 'realism (0.5 = real)', 0.5))):
+        ax = fig.add_subplot(gs[0, j * (k + 2) // 2:(j + 1) * (k + 2) // 2])
+        for i, lab in enumerate(labs):
+            r = res['models'][lab]
+            v, c = ((r['semantic']['miou_fraction'], r['semantic']['ci95']['miou_fraction']) if key == 'miou_fraction'
+                    else (r['realism']['accuracy'], r['realism']['ci95']))
+            if v is None: continue
+            ax.errorbar([i], [v], yerr=[[v - c[0]], [c[1] - v]] if c and None not in c else None, fmt='o', capsize=4)
+        ax.axhline(ref, color='grey', lw=0.8, ls='--'); ax.set_xticks(range(k), labs, rotation=20, fontsize=7)
+        ax.set_title(title, fontsize=9); ax.set_xlim(-0.5, k - 0.5)
+    for i in range(n):
+        ims = [classmap.colorize(tiles.masks[i].numpy()), tiles.images[i].permute(1, 2, 0).numpy()] + [f[i].permute(1, 2, 0).numpy() for f in fakes]
+        for j, (im, t) in enumerate(zip(ims, ['mask', 'real'] + labs)):
+            ax = fig.add_subplot(gs[i + 1, j]); ax.imshow(im, interpolation='nearest'); ax.axis('off')
+            if i == 0: ax.set_title(t, fontsize=8)
+    fig.tight_layout()
+    if fname is not None: save_fig(fig, fname, dpi=90)
+    return fig
+
+def compare_models(models, data, out=None, labels=None, eval_data=None, valid_pct:float=None, seed:int=None, segmenter=None,
+                   seg_arch:str='resnet18', seg_epochs:int=10, seg_bs:int=16, seg_lr:float=2e-3, seg_weights=None,
+                   seg_max_tiles:int=None, inception_weights=None, n_samples:int=3, n_diversity:int=32, max_tiles:int=None,
+                   bs:int=16, gen_seed:int=0, amp:str=None, subset_seed:int=0, n_boot:int=1000, realism_steps:int=300,
+                   overwrite:bool=False, show_progress:bool=True) -> dict:
+    "Score several `models` on the same held-out tiles with one judge; side-by-side table and figure in `out`"
+    t0 = time.time()
+    if isinstance(models, (str, Path)) or len(models) < 2: raise ValueError("compare_models needs two models or more; use evaluate for one")
+    _check_ints(seg_epochs=(seg_epochs, 1), bs=(bs, 1), n_samples=(n_samples, 2), max_tiles=(max_tiles, 2), n_boot=(n_boot, 10))
+    labs = _labels(models, labels)
+    _check_out(out, COMPARE_FILES + tuple(f'{l}/{f}' for l in labs for f in REPORT_FILES), overwrite)
+    loaded = [load_model(m) for m in models]
+    ctx = _setup(loaded, [_model_name(m) for m in models], data, eval_data, valid_pct, seed, segmenter, seg_arch, seg_epochs,
+                 seg_bs, seg_lr, seg_weights, seg_max_tiles, max_tiles, subset_seed, out, show_progress)
+    head = _header(ctx, segmenter, seg_epochs, seg_weights)
+    reports, fakes, cms = {}, [], []
+    for lab, m, (gan, _, _) in zip(labs, models, loaded):
+        rep, fake, cm_g = _score(gan, ctx, lab, n_samples, n_diversity, bs, gen_seed, amp, subset_seed, n_boot, realism_steps, inception_weights)
+        reports[lab] = _finite(dict(model=_model_name(m), data=str(data), eval_data=None if eval_data is None else str(eval_data),
+                                    **head, **rep, downstream=None, versions=_versions()))
+        fakes.append(fake); cms.append(cm_g)
+    base = labs[0]
+    vs = {lab: dict(generated_miou=_paired_diff(ctx.cms_real, cms[0], cms[i], n_boot, subset_seed),
+                    realism=_realism_diff(reports[base]['realism'], reports[lab]['realism'])) for i, lab in enumerate(labs) if i}
+    first = reports[base]['semantic']
+    res = _finite(dict(baseline=base, models=reports, vs_baseline=vs, n_eval_tiles=len(ctx.ev), n_eval_chips=len(ctx.chips),
+                       scored_chips=ctx.chips, split=ctx.split, real_miou=first['real']['miou'], real_miou_ci95=first['ci95']['real'],
+                       segmenter=head['segmenter'], seconds=round(time.time() - t0, 1)))
+    if out is not None:
+        out = Path(out)
+        for lab, f in zip(labs, fakes): write_report(reports[lab], out/lab, ctx.cm, ctx.ev, f)
+        import matplotlib.pyplot as plt
+        plt.close(plot_compare(res, ctx.cm, ctx.ev, fakes, fname=out/'compare.png'))
+        write_text(out/'compare.txt', compare_table(res) + '\n')
+        _write_json(res, out/'compare.json')
+    if show_progress: print(compare_table(res))
+    return res
 
 # %% ../nbs/12_evaluate.ipynb #1bb1642a
 class _EvalColumn(Metric):
@@ -750,34 +1060,44 @@ def eval_callback(data, dls, every:int=1, n_tiles:int=64, seg_epochs:int=10, seg
 # %% ../nbs/12_evaluate.ipynb #ba8c91ad
 @spade_cli
 def spade_eval(
-    model:str=None,              # model.safetensors (or learner.pkl) written by spade_train
-    data:str=None,               # the chip folder the model was trained on (its held-out chips are scored)
-    out:str='eval',              # output folder: eval.json, iou.png, samples.png
+    model:Param("model(s): model.safetensors, learner.pkl, a checkpoint or a run folder; two or more are compared on the same tiles",
+                str, nargs='+')=None,
+    data:str=None,               # the chip folder the model was trained on (the chips it held out are scored)
+    out:str='eval',              # output folder: eval.json, iou.png, samples.png (compare: compare.json/.txt/.png and a folder per model)
     eval_data:str=None,          # score this chip folder instead of the held-out chips of --data
-    valid_pct:float=None,        # the training split's held-out share (default: what the model recorded, else 0.1)
-    seed:int=None,               # the training split's seed (default: what the model recorded, else 0)
+    valid_pct:float=None,        # ASSUME this held-out share (only for a model that does not record its split; the report says so)
+    seed:int=None,               # ASSUME this split seed (only for a model that does not record its split; the report says so)
+    labels:Param("names of the models in a comparison (default: their file or folder names)", str, nargs='+')=None,
     segmenter:str=None,          # a segmenter .safetensors from an earlier spade_eval (default: train one, cached in DATA/.spade_eval)
     seg_arch:str='resnet18',     # torchvision ResNet of the segmenter U-Net
     seg_epochs:int=10,           # segmenter training epochs
     seg_bs:int=16,               # segmenter batch size
     seg_weights:str=None,        # torchvision ResNet weights (.pth) to start the segmenter from (default: random init)
-    seg_max_tiles:int=None,      # train the segmenter on at most this many tiles
+    seg_max_tiles:int=None,      # train the segmenter on a random sample of at most this many tiles
     inception_weights:str=None,  # torch-fidelity's pt_inception-2015-12-05-6726825d.pth, for the published (Inception) FID
     n_samples:int=3,             # images per mask for diversity (seeds, and style images with a style encoder)
-    n_diversity:int=32,          # masks used for diversity
+    n_diversity:int=32,          # masks used for diversity (a random sample)
     downstream:bool=False,       # also train a segmenter on real + generated chips and compare mIoU on held-out real chips
-    max_tiles:int=None,          # score at most this many held-out tiles
+    max_tiles:int=None,          # score a random sample of at most this many held-out tiles
+    subset_seed:int=0,           # seed of every random subset (tiles, FID halves, realism folds, bootstrap), recorded in the report
+    realism_steps:int=300,       # training steps of each realism classifier (two folds)
     bs:int=16,                   # generator batch size
     amp:bool=False,              # bf16 autocast for generation (GPUs, CPUs with AVX512-BF16/AMX)
     overwrite:bool=False,        # replace an existing report in --out
     threads:int=None,            # CPU threads for torch
 ):
-    "Score a trained SPADE model on held-out chips: segmenter mIoU (real vs generated), FID/KID, diversity; report in --out."
-    if model is None: raise ValueError("--model is required: the model.safetensors (or learner.pkl) spade_train wrote")
+    "Score trained SPADE models on held-out chips: segmenter mIoU (real vs generated), realism, FID/KID, diversity, with intervals."
+    if not model: raise ValueError("--model is required: the model.safetensors (or learner.pkl, checkpoint, run folder) spade_train wrote")
     if data is None: raise ValueError("--data is required: the chip folder the model was trained on")
     if threads: torch.set_num_threads(threads)
     from spade_fastai.train import _amp_dtype
-    return evaluate(model, data, out=out, eval_data=eval_data, valid_pct=valid_pct, seed=seed, segmenter=segmenter,
-                    seg_arch=seg_arch, seg_epochs=seg_epochs, seg_bs=seg_bs, seg_weights=seg_weights, seg_max_tiles=seg_max_tiles,
-                    inception_weights=inception_weights, n_samples=n_samples, n_diversity=n_diversity, downstream=downstream,
-                    max_tiles=max_tiles, bs=bs, amp=_amp_dtype(amp), overwrite=overwrite)
+    kw = dict(out=out, eval_data=eval_data, valid_pct=valid_pct, seed=seed, segmenter=segmenter, seg_arch=seg_arch,
+              seg_epochs=seg_epochs, seg_bs=seg_bs, seg_weights=seg_weights, seg_max_tiles=seg_max_tiles,
+              inception_weights=inception_weights, n_samples=n_samples, n_diversity=n_diversity, max_tiles=max_tiles, bs=bs,
+              amp=_amp_dtype(amp), subset_seed=subset_seed, realism_steps=realism_steps, overwrite=overwrite)
+    models = [model] if isinstance(model, (str, Path)) else list(model)
+    if len(models) > 1:
+        if downstream: raise ValueError("--downstream scores one model at a time: leave it out of a comparison")
+        return compare_models(models, data, labels=labels, **kw)
+    if labels: raise ValueError("--labels names the models of a comparison: give two --model files or more")
+    return evaluate(models[0], data, downstream=downstream, **kw)

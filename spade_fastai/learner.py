@@ -24,7 +24,7 @@ with quiet_fastai_import():   # fastai's import-time warnings, about fastai's ow
 from types import SimpleNamespace
 from .losses import hinge_d_loss, hinge_g_loss, feature_matching_loss, kld_loss, vgg_loss_from
 from .models import spade_networks, split_pred
-from .data import SpadePhoto, SpadeMask, SpadeCrop, read_image, show_results, as_masks
+from .data import SpadePhoto, SpadeMask, SpadeCrop, read_image, show_results, as_masks, split_record
 from .checks import atomic_path, check_nums, save_fig
 from .distributed import SpadeDistributed, launched_distributed, init_distributed, rank
 from .optim import LeanAdam, SpadeOptimWrapper, lean_adam, lr_decay_mult, LinearLRDecay
@@ -396,6 +396,7 @@ def spade_learner(dls, # DataLoaders of (SpadeMask, SpadePhoto) batches: `spade_
     learn = SpadeGANLearner(dls, model, loss, switcher=switcher, n_crit=n_crit, n_gen=n_gen, decay_pct=decay_pct,
                             cbs=cbs, opt_func=opt_func, splitter=spade_splitter, lr=lrs, wd=0., **kw)
     if rank() > 0 and hasattr(learn, 'progress'): learn.remove_cb(learn.progress)   # rank 0 alone shows progress
+    learn.train_meta = dict(split=split_record(dls))   # the held-out chips, saved with every model (spade_eval scores them)
     return learn
 
 # %% ../nbs/07_learner.ipynb #d1b5de52

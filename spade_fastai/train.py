@@ -105,7 +105,7 @@ def _describe(data, out, s, n_chips) -> str:
 RUN_FILES = ('model.safetensors', 'learner.pkl', 'best_model.safetensors', 'losses.csv', 'losses_steps.csv',
              'losses.png', 'results.png', 'batch.png', 'run.json')
 RESUME_KEYS = ('data', 'size', 'ngf', 'ndf', 'use_vae', 'bs', 'lr_g', 'lr_d', 'beta2', 'vgg_weights', 'seed',
-               'valid_pct', 'n_sample', 'norm_g', 'augment')
+               'valid_pct', 'n_sample', 'norm_g', 'augment', 'split_seed')
 
 def check_train_options(size=None, bs=None, epochs=None, ngf=None, ndf=None, lr_g=None, lr_d=None, beta2=None,
                         n_sample=None, valid_pct=None, num_workers=None, threads=None, eval_every=None,
@@ -209,6 +209,7 @@ def spade_train(
     use_vae:bool=False,       # train the style encoder (VAE) too
     out:str=None,             # output folder (default: runs/sample, or runs/<data folder name>)
     seed:int=0,               # random seed (data split, weights, augmentation)
+    split_seed:int=None,      # seed of the train/held-out split alone (default: --seed); fix it to compare training seeds on the same held-out chips
     resume:bool=False,        # continue the run in --out from checkpoints/last.pth (same options; --epochs may grow)
     overwrite:bool=False,     # replace an earlier run in --out (only the files spade_train writes are removed)
     amp:bool=False,           # mixed precision: bf16 on GPUs that support it and on CPUs with AVX512-BF16/AMX, else fp16 on a GPU (changes the maths)
@@ -243,11 +244,12 @@ def spade_train(
     barrier()
     chips = Path(data) if data is not None else make_sample(out/'sample_chips', n=n_sample, size=s['size'], seed=0)
     set_seed(seed)
-    dls = spade_dls(chips, bs=s['bs'], size=s['size'], valid_pct=valid_pct, seed=seed, num_workers=num_workers,
+    dls = spade_dls(chips, bs=s['bs'], size=s['size'], valid_pct=valid_pct, seed=seed if split_seed is None else split_seed,
+                    num_workers=num_workers,
                     augment=not no_augment)
     s['size'] = list(_dls_size(dls))
     settings = dict(data=None if data is None else str(Path(data).resolve()), **s, use_vae=use_vae, beta2=beta2,
-                    seed=seed, valid_pct=valid_pct, n_sample=n_sample if data is None else None, norm_g=norm_g,
+                    seed=seed, split_seed=split_seed, valid_pct=valid_pct, n_sample=n_sample if data is None else None, norm_g=norm_g,
                     augment=not no_augment, processes=world_size(), scale_lr=scale_lr)
     if resume: check_resume_settings(out, settings)
     say(_describe(data, out, s, len(dls.train_ds) + len(dls.valid_ds)))
@@ -275,7 +277,7 @@ def spade_train(
                              f"give --epochs larger than {ck['epoch']} to train it longer")
     if main: clear_run(out, old_run)   # every input checked, the model built: only now does the earlier run go
     learn.path = out
-    learn.train_meta = dict(valid_pct=valid_pct, seed=seed, n_chips=len(dls.train_ds) + len(dls.valid_ds),   # the split, for spade_eval
+    learn.train_meta.update(valid_pct=valid_pct, seed=seed if split_seed is None else split_seed,   # the split (spade_learner recorded its chips)
                             prep=chip_prep(chips))   # how spade_prep made the chips, for generate_raster
     defaults = {k: v.default for k, v in inspect.signature(spade_train).parameters.items()}
     if main:
