@@ -716,6 +716,10 @@ def _score(gan, ctx, name:str, n_samples=3, n_diversity=32, bs=16, gen_seed=0, a
         fid['inception'] = realism_report(inc, f'InceptionV3 pool3 (2048-d), torch-fidelity weights from {inception_weights}',
                                           ev.images, fake, seed=subset_seed, desc=desc('Inception FID'))
     real_ism = realism(ev.images, fake, seed=subset_seed, steps=realism_steps, desc=desc('realism (two-sample test)'))
+    if not real_ism['enough']:
+        per_chip = len(ev) / len(ctx.chips)
+        real_ism['note'] += (f"; at {per_chip:g} tiles per chip that is {math.ceil(REALISM_MIN_TILES / per_chip)} held-out chips "
+                             f"({math.ceil(needed_tiles(0.05) / per_chip)} for +-0.05)")
     dist, label = diversity_distance(seg)
     di = draw(len(ev), n_diversity, subset_seed + 2)
     dm = ev.masks[torch.from_numpy(di)]

@@ -15,7 +15,8 @@ with quiet_fastai_import():   # fastai's import-time warnings, about fastai's ow
 from fasttransform import Pipeline
 from fastcore.foundation import L
 from .classmap import ClassMap
-from .data import SpadeMask, SpadePhoto, SpadeDataLoaders, PhotoToMinusOneOne, AddClassMap
+from .data import SpadeMask, SpadePhoto, SpadeDataLoaders, PhotoToMinusOneOne, AddClassMap, chip_pairs, chip_fingerprint
+from pathlib import Path
 from .distributed import world_size
 
 # %% auto #0
@@ -140,18 +141,32 @@ class SpadeTorchDL(TfmdDL):
         return self.new(dataset=[])
 
 # %% ../nbs/02b_loaders.ipynb #b0a1c013
+def _torch_split(held_out) -> dict:
+    "The split record of wrapped loaders: the chips named by `held_out`, else unknown and why"
+    if held_out is None:
+        return dict(kind='unknown', reason='wrapped PyTorch DataLoaders: pass held_out=(chip folder, held-out label names) '
+                    'to spade_dls_from_torch')
+    folder, names = held_out
+    pairs = chip_pairs(folder)
+    names = sorted(Path(n).name for n in names)
+    missing = sorted(set(names) - {Path(l).name for l, _ in pairs})
+    if missing: raise ValueError(f"held_out names {len(missing)} label file(s) not in {Path(folder)/'labels'}: {', '.join(missing[:5])}")
+    return dict(kind='chips', folder=str(folder), n_chips=len(pairs), valid=names, fingerprint=chip_fingerprint(pairs))
+
 def spade_dls_from_torch(train, # PyTorch DataLoader of training batches (shuffled by you)
                          valid, # PyTorch DataLoader of validation batches
                          classmap:ClassMap, # the class map of the masks' raw ids
                          device=None, # where batches go (default: fastai's default device)
                          path='.', # the learner's folder for exports
                          check:bool=True, # read the first validation batch now, so that a wrong format fails here
+                         held_out=None, # (chip folder, label file names of the chips `valid` reads), recorded with the model so `spade_eval` scores them
                          **kwargs) -> SpadeDataLoaders:
     "`SpadeDataLoaders` for `spade_learner` from PyTorch DataLoaders of (mask, image) batches; `kwargs` go to `SpadeTorchDL`"
     dls = SpadeDataLoaders(SpadeTorchDL(train, classmap, name='training', **kwargs),
                            SpadeTorchDL(valid, classmap, name='validation', **kwargs),
                            path=path, device=device if device is not None else default_device())
     dls.classmap = classmap
+    dls.spade_split = _torch_split(held_out)
     if check: dls.valid.one_batch()   # the validation loader: reading it does not use up the training loader's randomness
     return dls
 
@@ -205,4 +220,7 @@ def torchgeo_dls(dataset, # a torchgeo GeoDataset whose samples have 'image' and
     if len(ts) < bs: raise ValueError(f"{len(ts)} training chips per epoch, fewer than bs={bs}: raise length= or lower bs")
     tdl = DataLoader(dataset, batch_size=bs, sampler=ts, collate_fn=stack_samples, num_workers=num_workers, drop_last=True)
     vdl = DataLoader(dataset, batch_size=bs, sampler=vs, collate_fn=stack_samples, num_workers=num_workers)
-    return spade_dls_from_torch(tdl, vdl, classmap, image_range=image_range, bands=bands, **kwargs)
+    dls = spade_dls_from_torch(tdl, vdl, classmap, image_range=image_range, bands=bands, **kwargs)
+    dls.spade_split = dict(kind='unknown', reason=f'torchgeo region {tuple(round(v, 2) for v in valid_roi.bounds)} held out, '
+                           'not chips: export it with spade_prep and score that folder')
+    return dls
