@@ -34,8 +34,10 @@ def init_distributed() -> tuple:
     "Join the process group `torchrun` describes in the environment (NCCL on GPUs, gloo on the CPU); `(rank, world size)`"
     if launched_distributed() and not distributed():
         backend = 'nccl' if torch.cuda.is_available() else 'gloo'
-        if backend == 'nccl': torch.cuda.set_device(local_rank())
-        dist.init_process_group(backend)
+        kw = {}
+        if backend == 'nccl':   # bind the group to this rank's GPU (NCCL's barrier otherwise guesses the device, with a warning)
+            torch.cuda.set_device(local_rank()); kw['device_id'] = torch.device('cuda', local_rank())
+        dist.init_process_group(backend, **kw)
     return rank(), world_size()
 
 def rank_device() -> torch.device:
