@@ -340,7 +340,7 @@ def split_record(dls) -> dict:
     if tr is None or va is None or not (_is_pairs(tr) and (len(va) == 0 or _is_pairs(va))):
         return dict(kind='unknown', reason='the DataLoaders do not list their chips')
     pairs = list(tr) + list(va)
-    return dict(kind='chips', folder=str(Path(pairs[0][0]).parent.parent), n_chips=len(pairs),
+    return dict(kind='chips', folder=str(Path(pairs[0][0]).absolute().parent.parent), n_chips=len(pairs),
                 valid=sorted(Path(l).name for l, _ in va), fingerprint=chip_fingerprint(pairs))
 
 # %% ../nbs/04_data.ipynb #95097fa8

@@ -561,10 +561,11 @@ def eval_split(data, train_meta:dict=None, valid_pct:float=None, seed:int=None, 
                          "and 0): the report then records the split as an assumption")
     fp = chip_fingerprint(pairs)
     if fp != rec['fingerprint']:
-        raise ValueError(f"{data} is not the chip folder {model_name} was trained on as it was then: its {len(pairs)} chips "
-                         f"(fingerprint {fp}) differ from the {rec['n_chips']} chips of {rec.get('folder')} (fingerprint "
-                         f"{rec['fingerprint']}): chips were added, removed or rewritten since. Score a separate folder with "
-                         "--eval-data, or pass --valid-pct/--seed to assume a split")
+        raise ValueError(f"{data} does not hold the chips {model_name} was trained on: its {len(pairs)} chips (fingerprint "
+                         f"{fp}) differ from the {rec['n_chips']} chips of {rec.get('folder')} (fingerprint {rec['fingerprint']}), "
+                         "so chips were added, removed or rewritten since, or this is another folder. Pass the training "
+                         f"folder as --data ({rec.get('folder')}) and other chips with --eval-data, or --valid-pct/--seed "
+                         "to assume a split")
     held = set(rec['valid'])
     va, tr = L(p for p in pairs if _label_name(p) in held), L(p for p in pairs if _label_name(p) not in held)
     if not va: raise ValueError(f"{model_name} held out no chips of {data} (valid_pct=0): score a separate folder with --eval-data")
@@ -674,7 +675,8 @@ def _setup(loaded:list, names:list, data, eval_data=None, valid_pct=None, seed=N
     pred_real = segment(seg, ev.images, desc=desc('segmenting real tiles'))
     chips, cms_real = chip_confusions(pred_real, ev.masks, ev.names, cm.n_classes)
     return SimpleNamespace(cm=cm, size=size, train_pairs=train_pairs, eval_pairs=eval_pairs, split=split, ev=ev, seg=seg,
-                           seg_path=seg_path, source=source, chips=chips, cms_real=cms_real, desc=desc, max_tiles=max_tiles)
+                           seg_path=seg_path, source=source, chips=chips, cms_real=cms_real, desc=desc, max_tiles=max_tiles,
+                           seg_max_tiles=seg_max_tiles)
 
 def _score(gan, ctx, name:str, n_samples=3, n_diversity=32, bs=16, gen_seed=0, amp=None, subset_seed=0, n_boot=1000,
            realism_steps=300, inception_weights=None) -> tuple:
@@ -726,7 +728,9 @@ def _header(ctx, segmenter, seg_epochs, seg_weights) -> dict:
                 segmenter=dict(arch=ctx.seg.arch, path=None if ctx.seg_path is None or not Path(ctx.seg_path).is_file() else str(ctx.seg_path),
                                source=ctx.source, cached=ctx.source == 'cached', epochs=seg_epochs if segmenter is None else None,
                                backbone=None if seg_weights is None else str(seg_weights),
-                               train_chips=None if ctx.source == 'given' else sorted(map(_label_name, ctx.train_pairs))))
+                               train_chips=None if ctx.source == 'given' else sorted(map(_label_name, ctx.train_pairs)),
+                               train_tiles=None if ctx.source == 'given' else ('all tiles of the training chips' if ctx.seg_max_tiles is None
+                                           else f'a random {ctx.seg_max_tiles} tiles of the training chips (seed 0)')))
 
 def _check_out(out, files, overwrite):
     if out is not None and not overwrite:
