@@ -551,7 +551,7 @@ def eval_split(data, train_meta:dict=None, valid_pct:float=None, seed:int=None, 
         vp, sd = 0.1 if valid_pct is None else valid_pct, 0 if seed is None else seed
         tr, va = split_pairs(pairs, vp, sd)
         return tr, va, dict(source='assumed', valid_pct=vp, seed=sd, n_chips=len(pairs),
-                            note=f"split assumed from valid_pct={vp}, seed={sd} (given, not recorded by the model)")
+                            note=f"split assumed from valid_pct={vp}, seed={sd} as given, not read from the model's own record")
     rec = (train_meta or {}).get('split') or {}
     if rec.get('kind') != 'chips':
         why = rec.get('reason') or 'it was written by an older version or by other code'
@@ -1053,8 +1053,8 @@ def spade_eval(
     data:str=None,               # the chip folder the model was trained on (the chips it held out are scored)
     out:str='eval',              # output folder: eval.json, iou.png, samples.png (compare: compare.json/.txt/.png and a folder per model)
     eval_data:str=None,          # score this chip folder instead of the held-out chips of --data
-    valid_pct:float=None,        # ASSUME this held-out share (only for a model that does not record its split; the report says so)
-    seed:int=None,               # ASSUME this split seed (only for a model that does not record its split; the report says so)
+    valid_pct:float=None,        # ASSUME this held-out share instead of the model's record (for models without one); the report says so
+    seed:int=None,               # ASSUME this split seed instead of the model's record (for models without one); the report says so
     labels:Param("names of the models in a comparison (default: their file or folder names)", str, nargs='+')=None,
     segmenter:str=None,          # a segmenter .safetensors from an earlier spade_eval (default: train one, cached in DATA/.spade_eval)
     seg_arch:str='resnet18',     # torchvision ResNet of the segmenter U-Net
