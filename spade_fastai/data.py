@@ -28,8 +28,8 @@ with quiet_fastai_import():   # fastai's import-time warnings, about fastai's ow
 __all__ = ['IMAGE_EXTS', 'LABEL_EXTS', 'chip_pairs', 'check_chip_folder', 'image_size', 'read_image', 'read_label', 'SpadeMask',
            'SpadePhoto', 'LoadSpadeMask', 'load_spade_photo', 'AddClassMap', 'photo_pm1', 'photo_uint8',
            'PhotoToMinusOneOne', 'SpadeCrop', 'SpadeDihedral', 'dihedral', 'SpadeItemList', 'chip_problem',
-           'scan_chips', 'spade_dls', 'SpadeDataLoaders', 'as_masks', 'chip_fingerprint', 'split_record', 'show_pair',
-           'show_batch', 'show_results']
+           'scan_chips', 'spade_dls', 'SpadeDataLoaders', 'as_masks', 'chip_fingerprint', 'split_record', 'chips_split',
+           'show_pair', 'show_batch', 'show_results']
 
 # %% ../nbs/04_data.ipynb #cae093a7
 IMAGE_EXTS = ('.png', '.tif', '.tiff', '.jpg', '.jpeg')
@@ -340,8 +340,12 @@ def split_record(dls) -> dict:
     if tr is None or va is None or not (_is_pairs(tr) and (len(va) == 0 or _is_pairs(va))):
         return dict(kind='unknown', reason='the DataLoaders do not list their chips')
     pairs = list(tr) + list(va)
-    return dict(kind='chips', folder=str(Path(pairs[0][0]).absolute().parent.parent), n_chips=len(pairs),
-                valid=sorted(Path(l).name for l, _ in va), fingerprint=chip_fingerprint(pairs))
+    return chips_split(Path(pairs[0][0]).absolute().parent.parent, pairs, [l for l, _ in va])
+
+def chips_split(folder, pairs, valid) -> dict:
+    "The split record of a chip folder's `pairs` whose held-out chips are the label files `valid` (paths or names)"
+    return dict(kind='chips', folder=str(folder), n_chips=len(pairs), valid=sorted(Path(n).name for n in valid),
+                fingerprint=chip_fingerprint(pairs))
 
 # %% ../nbs/04_data.ipynb #95097fa8
 def _legend(fig, classmap, ncol=4):

@@ -39,11 +39,11 @@ from .data import chip_fingerprint
 # %% auto #0
 __all__ = ['IMAGENET_STATS', 'RESNETS', 'FID_MIN_PER_DIM', 'REALISM_MIN_TILES', 'ALEXNET_FILE', 'EVAL_DIR', 'REPORT_FILES',
            'COMPARE_FILES', 'isolated_rng', 'split_pairs', 'draw', 'progress', 'EvalTiles', 'load_tiles', 'Segmenter',
-           'load_backbone', 'train_segmenter', 'confusion_matrix', 'seg_scores', 'chip_confusions', 'bootstrap_miou',
-           'batched', 'segment', 'score_images', 'SegFeatures', 'InceptionFeatures', 'fid_kid', 'extract', 'wilson',
-           'needed_tiles', 'realism', 'lpips_available', 'seg_feature_distance', 'lpips_distance', 'diversity_distance',
-           'diversity', 'segmenter_key', 'save_segmenter', 'load_segmenter', 'cached_segmenter', 'eval_split',
-           'generate_tiles', 'downstream_miou', 'realism_report', 'evaluate', 'summary_table', 'plot_iou',
+           'load_backbone', 'train_segmenter', 'confusion_matrix', 'seg_scores', 'chip_confusions', 'boot_mious',
+           'bootstrap_miou', 'batched', 'segment', 'score_images', 'SegFeatures', 'InceptionFeatures', 'fid_kid',
+           'extract', 'wilson', 'needed_tiles', 'realism', 'lpips_available', 'seg_feature_distance', 'lpips_distance',
+           'diversity_distance', 'diversity', 'segmenter_key', 'save_segmenter', 'load_segmenter', 'cached_segmenter',
+           'eval_split', 'generate_tiles', 'downstream_miou', 'realism_report', 'evaluate', 'summary_table', 'plot_iou',
            'plot_samples', 'write_report', 'compare_table', 'plot_compare', 'compare_models', 'SpadeEvalCallback',
            'eval_callback', 'spade_eval']
 
@@ -245,19 +245,20 @@ def _miou_of(cms:Tensor) -> Tensor:
     iou = torch.where(union > 0, tp / union.clamp(min=1), torch.full_like(tp, float('nan')))
     return iou.nanmean(1)
 
+def boot_mious(*cms:Tensor, n_boot:int=1000, seed:int=0) -> list:
+    "The mIoU of `n_boot` resamples of the chips (with replacement; the first axis of each stack of per-chip matrices), the same resamples for every stack"
+    n = len(cms[0])
+    w = torch.from_numpy(np.random.default_rng(seed).multinomial(n, np.full(n, 1 / n), size=n_boot)).double()   # (n_boot, n_chips)
+    return [_miou_of((w @ c.double().flatten(1)).view(n_boot, *c.shape[1:])) for c in cms]
+
 def bootstrap_miou(real_cms:Tensor, gen_cms:Tensor=None, n_boot:int=1000, seed:int=0, level:float=0.95) -> dict:
     """`level` percentile intervals of the mIoU of real (and generated) images, and of their ratio, with the chips
     (the first axis of the per-chip confusion matrices) resampled with replacement, the same chips for both"""
-    n = len(real_cms)
-    w = torch.from_numpy(np.random.default_rng(seed).multinomial(n, np.full(n, 1 / n), size=n_boot)).double()   # (n_boot, n_chips)
     q = ((1 - level) / 2, 1 - (1 - level) / 2)
     ci = lambda v: [round(float(x), 6) for x in np.nanquantile(v.numpy(), q)]
-    boot = lambda cms: _miou_of((w @ cms.double().flatten(1)).view(n_boot, *cms.shape[1:]))
-    r = boot(real_cms)
-    res = dict(real=ci(r), n_chips=n, n_boot=n_boot, seed=seed, level=level)
-    if gen_cms is not None:
-        g = boot(gen_cms)
-        res.update(generated=ci(g), fraction=ci(g / r))
+    r, *g = boot_mious(real_cms, *([] if gen_cms is None else [gen_cms]), n_boot=n_boot, seed=seed)
+    res = dict(real=ci(r), n_chips=len(real_cms), n_boot=n_boot, seed=seed, level=level)
+    if g: res.update(generated=ci(g[0]), fraction=ci(g[0] / r))
     return res
 
 # %% ../nbs/18_evaluate.ipynb #88e0db8d
@@ -608,11 +609,12 @@ def _versions() -> dict:
     return dict(spade_fastai=__import__('spade_fastai').__version__, torch=torch.__version__, fastai=fastai.__version__,
                 torchmetrics=torchmetrics.__version__)
 
-def realism_report(features:nn.Module, label:str, real:Tensor, fake:Tensor, bs:int=32, seed:int=0, desc=None) -> dict:
+def realism_report(features:nn.Module, label:str, real:Tensor, fake:Tensor, bs:int=32, seed:int=0, desc=None, real_feats:Tensor=None) -> dict:
     """FID/KID of all `real` vs all `fake` (the standard figure) and, like for like, of a random half A of the real tiles
     (drawn by `seed`) against the other half B (the floor two unseen real sets score) and against generated half B"""
     d = (lambda s: None) if desc is None else (lambda s: f'{desc}: {s}')
-    rf, ff = extract(features, real, bs, d('real images')), extract(features, fake, bs, d('generated images'))
+    rf = real_feats if real_feats is not None else extract(features, real, bs, d('real images'))   # `real_feats`: already extracted
+    ff = extract(features, fake, bs, d('generated images'))
     h = len(rf) // 2
     res = dict(features=label, **fid_kid(rf, ff))
     if h >= 2:
@@ -676,7 +678,7 @@ def _setup(loaded:list, names:list, data, eval_data=None, valid_pct=None, seed=N
     chips, cms_real = chip_confusions(pred_real, ev.masks, ev.names, cm.n_classes)
     return SimpleNamespace(cm=cm, size=size, train_pairs=train_pairs, eval_pairs=eval_pairs, split=split, ev=ev, seg=seg,
                            seg_path=seg_path, source=source, chips=chips, cms_real=cms_real, desc=desc, max_tiles=max_tiles,
-                           seg_max_tiles=seg_max_tiles)
+                           seg_max_tiles=seg_max_tiles, real_feats={})
 
 def _score(gan, ctx, name:str, n_samples=3, n_diversity=32, bs=16, gen_seed=0, amp=None, subset_seed=0, n_boot=1000,
            realism_steps=300, inception_weights=None) -> tuple:
@@ -689,14 +691,19 @@ def _score(gan, ctx, name:str, n_samples=3, n_diversity=32, bs=16, gen_seed=0, a
     semantic = dict(real=real_s, generated=gen_s, miou_fraction=gen_s['miou'] / real_s['miou'] if real_s['miou'] > 0 else None,
                     ci95=dict(real=ci['real'], generated=ci['generated'], miou_fraction=ci['fraction']),
                     interval=f"95% bootstrap over the {ci['n_chips']} held-out chips ({n_boot} resamples, seed {subset_seed})")
+    def real_feats(key, fx):   # the real tiles' features: once per extractor, whatever the number of models
+        if key not in ctx.real_feats: ctx.real_feats[key] = extract(fx, ev.images, desc=desc(f'{key}: real images'))
+        return ctx.real_feats[key]
     sf = SegFeatures(seg)
     fid = dict(domain=realism_report(sf, f'segmenter encoder ({seg.arch}, stage {sf.stage} pooled, {sf.num_features}-d); '
-                                         'not comparable to published FIDs', ev.images, fake, seed=subset_seed, desc=desc('domain FID')),
+                                         'not comparable to published FIDs', ev.images, fake, seed=subset_seed, desc=desc('domain FID'),
+                                     real_feats=real_feats('domain FID', sf)),
                inception=None)
     if inception_weights is not None:
         inc = InceptionFeatures(inception_weights).to(_device())
         fid['inception'] = realism_report(inc, f'InceptionV3 pool3 (2048-d), torch-fidelity weights from {inception_weights}',
-                                          ev.images, fake, seed=subset_seed, desc=desc('Inception FID'))
+                                          ev.images, fake, seed=subset_seed, desc=desc('Inception FID'),
+                                          real_feats=real_feats('Inception FID', inc))
     real_ism = realism(ev.images, fake, seed=subset_seed, steps=realism_steps, desc=desc('realism (two-sample test)'))
     if not real_ism['enough']:
         per_chip = len(ev) / len(ctx.chips)
@@ -869,12 +876,10 @@ def _labels(models, labels=None) -> list:
         ls = [f"{Path(m).parent.name}/{l}" if isinstance(m, (str, Path)) else l for m, l in zip(models, ls)]
     return [l if ls.count(l) == 1 else f'{l}#{i}' for i, l in enumerate(ls)]
 
-def _paired_diff(real_cms, cms_a, cms_b, n_boot:int, seed:int) -> dict:
+def _paired_diff(cms_a, cms_b, n_boot:int, seed:int) -> dict:
     "Generated mIoU of b minus a, with a 95% interval from the same chip resamples for both"
-    n = len(real_cms)
-    w = torch.from_numpy(np.random.default_rng(seed).multinomial(n, np.full(n, 1 / n), size=n_boot)).double()
-    boot = lambda cms: _miou_of((w @ cms.double().flatten(1)).view(n_boot, *cms.shape[1:]))
-    d = (boot(cms_b) - boot(cms_a)).numpy()
+    a, b = boot_mious(cms_a, cms_b, n_boot=n_boot, seed=seed)
+    d = (b - a).numpy()
     point = float(_miou_of(cms_b.sum(0, keepdim=True))[0] - _miou_of(cms_a.sum(0, keepdim=True))[0])
     lo, hi = np.nanquantile(d, (0.025, 0.975))
     return dict(diff=round(point, 6), ci95=[round(float(lo), 6), round(float(hi), 6)], larger_than_noise=bool(lo > 0 or hi < 0))
@@ -949,7 +954,7 @@ def compare_models(models, data, out=None, labels=None, eval_data=None, valid_pc
                                     **head, **rep, downstream=None, versions=_versions()))
         fakes.append(fake); cms.append(cm_g)
     base = labs[0]
-    vs = {lab: dict(generated_miou=_paired_diff(ctx.cms_real, cms[0], cms[i], n_boot, subset_seed),
+    vs = {lab: dict(generated_miou=_paired_diff(cms[0], cms[i], n_boot, subset_seed),
                     realism=_realism_diff(reports[base]['realism'], reports[lab]['realism'])) for i, lab in enumerate(labs) if i}
     first = reports[base]['semantic']
     res = _finite(dict(baseline=base, models=reports, vs_baseline=vs, n_eval_tiles=len(ctx.ev), n_eval_chips=len(ctx.chips),

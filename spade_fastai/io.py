@@ -117,7 +117,7 @@ def load_spade(path, # a `.safetensors` file written by `save_spade` (or spade_t
                build=None, # the function that builds the networks from the saved options (default: `spade_networks`)
                parts=None, # which networks to load, e.g. ['G'] (default: every one saved)
               ) -> dict:
-    "Rebuild the networks saved by `save_spade` (eval mode): `dict(G, D, E, options, classmap)`"
+    "Rebuild the networks saved by `save_spade` (eval mode): `dict(G, D, E, options, classmap, train_meta)`"
     meta = read_spade_meta(path)
     opts = meta['net_options']
     nets = (build or spade_networks)(**opts)
@@ -132,7 +132,7 @@ def load_spade(path, # a `.safetensors` file written by `save_spade` (or spade_t
         sd = {n[len(k)+1:]: v for n,v in state.items() if n.startswith(k + '.')}
         net.load_state_dict(sd, strict=True)
         res[k] = net.to(device).eval()
-    res.update(options=opts, classmap=_as_classmap(meta['classes']))
+    res.update(options=opts, classmap=_as_classmap(meta['classes']), train_meta=meta['train'])
     return res
 
 # %% ../nbs/16_io.ipynb #9f8bb168
@@ -424,8 +424,7 @@ def load_model(model, # a path (.safetensors, .pth, learner.pkl, run folder), a 
     dev = device if device is not None else ('cuda' if torch.cuda.is_available() else 'cpu')
     if p.suffix in ('.safetensors', '.pth'):   # each reader names a truncated or foreign file
         nets = load_spade(p) if p.suffix == '.safetensors' else load_checkpoint_nets(p)
-        meta = read_spade_meta(p)['train'] if p.suffix == '.safetensors' else nets['train_meta']
-        return _gan_from(nets).to(dev), nets['classmap'], meta
+        return _gan_from(nets).to(dev), nets['classmap'], nets['train_meta']
     if p.suffix != '.pkl': raise ValueError(f"{p} is not a model: pass {MODEL_KINDS}")
     from fastai.learner import load_learner
     try: learn = load_learner(p, cpu=torch.device(dev).type == 'cpu')

@@ -15,7 +15,7 @@ with quiet_fastai_import():   # fastai's import-time warnings, about fastai's ow
 from fasttransform import Pipeline
 from fastcore.foundation import L
 from .classmap import ClassMap
-from .data import SpadeMask, SpadePhoto, SpadeDataLoaders, PhotoToMinusOneOne, AddClassMap, chip_pairs, chip_fingerprint
+from .data import SpadeMask, SpadePhoto, SpadeDataLoaders, PhotoToMinusOneOne, AddClassMap, chip_pairs, chips_split
 from pathlib import Path
 from .distributed import world_size
 
@@ -148,10 +148,9 @@ def _torch_split(held_out) -> dict:
                     'to spade_dls_from_torch')
     folder, names = held_out
     pairs = chip_pairs(folder)
-    names = sorted(Path(n).name for n in names)
-    missing = sorted(set(names) - {Path(l).name for l, _ in pairs})
+    missing = sorted({Path(n).name for n in names} - {Path(l).name for l, _ in pairs})
     if missing: raise ValueError(f"held_out names {len(missing)} label file(s) not in {Path(folder)/'labels'}: {', '.join(missing[:5])}")
-    return dict(kind='chips', folder=str(folder), n_chips=len(pairs), valid=names, fingerprint=chip_fingerprint(pairs))
+    return chips_split(folder, pairs, names)
 
 def spade_dls_from_torch(train, # PyTorch DataLoader of training batches (shuffled by you)
                          valid, # PyTorch DataLoader of validation batches
