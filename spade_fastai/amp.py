@@ -61,19 +61,19 @@ class SpadeMixedPrecision(Callback):
     def before_fit(self):
         self.dev_type = _device_type(self.dls)
         self.fp16 = self.amp == 'fp16'
-        self.learn.autocast = torch.autocast(self.dev_type, dtype=amp_torch_dtype(self.amp))   # the G and D steps run in it
+        self.learn.gan_step.autocast = torch.autocast(self.dev_type, dtype=amp_torch_dtype(self.amp))   # the G and D steps run in it
         self.scalers = {g: torch.amp.GradScaler(self.dev_type, enabled=self.fp16) for g in (True, False)}
         # the frozen VGG: autocast would cast its fp32 weights on every call (and keep the copies for backward);
         # stored in the autocast dtype for the fit, the numbers are the same, with half the memory and no casts
-        if self._vgg is not None: self._vgg.to(self.autocast.fast_dtype)
+        if self._vgg is not None: self._vgg.to(amp_torch_dtype(self.amp))
 
     def after_fit(self):
-        self.learn.autocast = contextlib.nullcontext()
+        self.learn.gan_step.autocast = contextlib.nullcontext()
         if self._vgg is not None: self._vgg.float()
     @property
     def _vgg(self): return getattr(self.loss_func, 'vgg', None)
     @property
-    def scaler(self): return self.scalers[bool(self.gan_trainer.gen_mode)]
+    def scaler(self): return self.scalers[self.learn.gan_step.mode == 'G']   # the step's own network's scaler
     def before_backward(self):
         if self.fp16: self.learn.loss_grad = self.scaler.scale(self.loss_grad)
     def before_step(self):

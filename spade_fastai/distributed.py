@@ -112,7 +112,7 @@ class SpadeDistributed(Callback):
     def before_train(self):
         "Once per fit, on every rank: the DDP wrappers (collective) and this rank's share of the training data"
         if world_size() == 1: return
-        if self.learn.ddp is None: self._wrap()
+        if self.learn.gan_step.ddp is None: self._wrap()
         if not isinstance(self.learn.dl, RankDL) and not getattr(self.learn.dl, 'sharded', False):   # (a loader that shards itself: as it is)
             self.learn.dl = RankDL(self.learn.dl)
 
@@ -125,9 +125,9 @@ class SpadeDistributed(Callback):
                 print("spade distributed: SyncBatchNorm needs CUDA (NCCL); on the CPU each rank normalises its own "
                       "share of the batch")
         for p in m.parameters(): p.requires_grad_(True)
-        self.learn.ddp = SimpleNamespace(G=_ddp(m.generator, dev), E=_ddp(m.encoder, dev), D=_ddp(m.critic, dev))
+        self.learn.gan_step.ddp = SimpleNamespace(G=_ddp(m.generator, dev), E=_ddp(m.encoder, dev), D=_ddp(m.critic, dev))
 
-    def after_fit(self): self.learn.ddp = None
+    def after_fit(self): self.learn.gan_step.ddp = None
 
 def _ddp(net, dev):
     "`net` in its own DDP: rank 0's weights and buffers copied to every rank once, buffers not synced at each forward"
