@@ -4,7 +4,8 @@
 
 # %% ../nbs/16_callbacks.ipynb #7be672de
 from __future__ import annotations
-import numpy as np
+import copy
+import numpy as np, torch, torch.nn as nn
 from fastcore.basics import store_attr
 from .checks import quiet_fastai_import
 with quiet_fastai_import():   # fastai's import-time warnings, about fastai's own code (spade_fastai.checks)
@@ -15,7 +16,8 @@ with quiet_fastai_import():   # fastai's import-time warnings, about fastai's ow
 from .checks import save_fig
 
 # %% auto #0
-__all__ = ['SpadeGANTrainer', 'GANTermMetric', 'SpadeFixedSwitcher', 'SpadeRecorder', 'gan_loss_history', 'plot_gan_losses']
+__all__ = ['SpadeGANTrainer', 'GANTermMetric', 'SpadeFixedSwitcher', 'SpadeRecorder', 'ema_copy', 'ema_update', 'recompute_bn',
+           'SpadeEMA', 'gan_loss_history', 'plot_gan_losses']
 
 # %% ../nbs/16_callbacks.ipynb #1e7c6822
 class SpadeGANTrainer(Callback):
@@ -23,6 +25,11 @@ class SpadeGANTrainer(Callback):
     order, name = 0, 'gan_trainer'   # GANModule-based code looks the trainer up as `learn.gan_trainer`
     def __init__(self, paired:bool=True):
         self.paired, self.gen_mode, self.history, self.sums, self.counts = paired, True, [], {}, {}
+
+    def __setattr__(self, name, value):
+        # fastai warns when a callback sets an attribute the learner also has (`learn.gen_mode`, through the model)
+        if name == 'gen_mode': object.__setattr__(self, name, value)
+        else: super().__setattr__(name, value)
 
     def steps(self) -> tuple:
         "The steps of the next batch: a G step and a D step (paired), or the one side `FixedGANSwitcher` chose"
@@ -54,7 +61,7 @@ class SpadeGANTrainer(Callback):
         for p in self.model.parameters(): p.grad = None
 
     def after_fit(self):
-        for p in self.model.parameters(): p.requires_grad_(True)
+        for p in self._sides()[0] + self._sides()[1]: p.requires_grad_(True)   # (an averaged generator stays frozen)
 
     def epoch_mean(self, term:str) -> float|None:
         "Mean of loss term `term` over this epoch's training steps."
@@ -95,6 +102,62 @@ class SpadeRecorder(Recorder):
     def plot_loss(self, skip_start=0, with_valid=True, smooth:float=0.9, **kwargs):
         "The G terms over G steps and the D terms over D steps (`plot_gan_losses`), instead of one blended curve"
         return plot_gan_losses(self.learn, smooth=smooth)
+
+# %% ../nbs/16_callbacks.ipynb #28c2dfb1
+def ema_copy(G:nn.Module) -> nn.Module:
+    "A frozen copy of `G` (no gradients, eval mode) to hold its moving average"
+    ema = copy.deepcopy(G).eval()
+    for p in ema.parameters(): p.requires_grad_(False)
+    return ema
+
+@torch.no_grad()
+def ema_update(ema:nn.Module, G:nn.Module, beta:float):
+    "`ema`'s parameters move towards `G`'s (`ema = beta * ema + (1 - beta) * G`); buffers are copied"
+    ps = [p for p in ema.parameters()]
+    torch._foreach_lerp_(ps, [p.detach().to(q.dtype) for p, q in zip(G.parameters(), ps)], 1. - beta)
+    for b, bg in zip(ema.buffers(), G.buffers()): b.copy_(bg)
+
+@torch.no_grad()
+def recompute_bn(G:nn.Module, batches:list, encode=None):
+    """Batch-norm running statistics of `G` recomputed from `batches` of `(mask, real)`, as a cumulative average
+    (the statistics copied from another network's activations do not fit `G`'s own); `encode(real)` gives style codes"""
+    bns = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    if not bns or not batches: return
+    moms = [m.momentum for m in bns]
+    for m in bns: m.reset_running_stats(); m.momentum = None
+    was = G.training; G.train()
+    try:
+        for mask, real in batches: G(mask, encode(real) if encode is not None else None)
+    finally:
+        for m, mo in zip(bns, moms): m.momentum = mo
+        G.train(was)
+
+class SpadeEMA(Callback):
+    "After every generator step, `model.generator_ema` moves towards the generator (decay `beta`, warmed up)"
+    order = 20   # after the step itself; the trainer (0) has counted the step in its history
+    def __init__(self, beta:float=0.999, # the decay
+                 bn_batches:int=8, # training batches (the epoch's last) from which the average's batch-norm statistics are recomputed
+                ): store_attr()
+    def before_fit(self):
+        m = self.learn.model
+        if getattr(m, 'generator_ema', None) is None: m.generator_ema = ema_copy(m.generator)
+        self.n = None   # counted at the first step, from the trainer's history (which a resumed run has restored by then)
+    def before_train(self): self.batches = []
+    def after_batch(self):
+        "Keep the epoch's last `bn_batches` training batches (their tensors, no copies)"
+        if not self.training or not len(self.yb): return
+        self.batches = (self.batches + [(self.xb[0].as_subclass(torch.Tensor), self.yb[0].as_subclass(torch.Tensor))])[-self.bn_batches:]
+    def after_train(self):
+        "Before validation: the average's batch-norm statistics from its own activations (OASIS does the same)"
+        m = self.learn.model
+        enc = (lambda real: m.encode(real)[0]) if m.encoder is not None else None
+        with self.learn.gan_step.autocast: recompute_bn(m.generator_ema, self.batches, enc)
+        self.batches = []
+    def decay(self, n:int) -> float: return min(self.beta, (1 + n) / (10 + n))
+    def after_step(self):
+        if not self.training or self.learn.gan_step.mode != 'G': return
+        self.n = sum(r['mode'] == 'G' for r in self.gan_trainer.history) - 1 if self.n is None else self.n + 1
+        ema_update(self.learn.model.generator_ema, self.learn.model.generator, self.decay(self.n))
 
 # %% ../nbs/16_callbacks.ipynb #2e24da71
 def gan_loss_history(learn):

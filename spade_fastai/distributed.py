@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_distributed.ipynb #4cb76230
 from __future__ import annotations
-import inspect, math, os
+import inspect, math, os, datetime
 from types import SimpleNamespace
 import torch, torch.nn as nn
 import torch.distributed as dist
@@ -17,8 +17,9 @@ with quiet_fastai_import():   # fastai's import-time warnings, about fastai's ow
     from fastai.data.load import _FakeLoader
 
 # %% auto #0
-__all__ = ['distributed', 'rank', 'world_size', 'local_rank', 'launched_distributed', 'init_distributed', 'rank_device',
-           'all_gather', 'barrier', 'RankDL', 'revert_sync_batchnorm', 'SpadeDistributed']
+__all__ = ['DIST_TIMEOUT', 'distributed', 'rank', 'world_size', 'local_rank', 'launched_distributed', 'init_distributed',
+           'rank_device', 'all_gather', 'dist_timeout', 'RankTimeout', 'barrier', 'RankDL', 'FirstBatches',
+           'equal_batches', 'revert_sync_batchnorm', 'SpadeDistributed', 'RankSync']
 
 # %% ../nbs/13_distributed.ipynb #d3de64bd
 def distributed() -> bool: return dist.is_available() and dist.is_initialized()
@@ -30,11 +31,16 @@ def launched_distributed() -> bool:
     "True in a process `torchrun` (or `accelerate launch`) started as one of several"
     return int(os.environ.get('WORLD_SIZE', '1')) > 1
 
-def init_distributed() -> tuple:
+DIST_TIMEOUT = 1800   # seconds a collective (a barrier, a gradient all-reduce) may wait for another rank
+
+def init_distributed(timeout:float=None, # seconds any rank may wait for the others at a collective (default: DIST_TIMEOUT)
+                    ) -> tuple:
     "Join the process group `torchrun` describes in the environment (NCCL on GPUs, gloo on the CPU); `(rank, world size)`"
+    global _timeout
     if launched_distributed() and not distributed():
         backend = 'nccl' if torch.cuda.is_available() else 'gloo'
-        kw = {}
+        _timeout = float(timeout or DIST_TIMEOUT)
+        kw = dict(timeout=datetime.timedelta(seconds=_timeout))
         if backend == 'nccl':   # bind the group to this rank's GPU (NCCL's barrier otherwise guesses the device, with a warning)
             torch.cuda.set_device(local_rank()); kw['device_id'] = torch.device('cuda', local_rank())
         dist.init_process_group(backend, **kw)
@@ -51,12 +57,30 @@ def all_gather(obj) -> list:
     dist.all_gather_object(out, obj)
     return out
 
-def barrier():
-    if world_size() > 1: dist.barrier()
+_timeout = DIST_TIMEOUT
+def dist_timeout() -> float: return _timeout
+
+class RankTimeout(RuntimeError):
+    "A rank waited at a barrier longer than the timeout (`--dist-timeout`) for another rank"
+
+def barrier(what:str='a barrier', # what the ranks wait for, named in the error
+            timeout:float=None, # seconds (default: the process group's, `--dist-timeout`)
+           ):
+    """Every rank waits here for the others. On gloo a rank that does not arrive within `timeout` is named in a
+    `RankTimeout` on rank 0 (`monitored_barrier`); on NCCL the process group's timeout and watchdog apply."""
+    if world_size() == 1: return
+    t = float(timeout or dist_timeout())
+    if dist.get_backend() != 'gloo': return dist.barrier()
+    try: dist.monitored_barrier(timeout=datetime.timedelta(seconds=t), wait_all_ranks=True)
+    except RuntimeError as e:
+        raise RankTimeout(f"rank {rank()} stopped at {what}: another rank did not arrive within {t:g} s, or has stopped "
+                          f"({str(e).splitlines()[0]}); if that work is expected to take longer, raise --dist-timeout") from None
 
 # %% ../nbs/13_distributed.ipynb #6bb9897a
 class RankDL(TfmdDL):
-    "This rank's share of `dl`: global batch `i` (`dl.bs * world` items) is the ranks' batches `i` side by side"
+    """This rank's share of `dl`: global batch `i` (`dl.bs * world` items) is the ranks' batches `i` side by side. Every
+    rank gets the same number of batches: with `drop_last` an incomplete last global batch is dropped, without it the
+    last global batch is padded with the epoch's first items."""
     def __init__(self, dl, rank_:int=None, world:int=None):
         self.dl, self.rank, self.world = dl, rank() if rank_ is None else rank_, world_size() if world is None else world
         self.bs, self.drop_last, self.dataset, self.num_workers = dl.bs, dl.drop_last, dl.dataset, dl.num_workers
@@ -71,8 +95,9 @@ class RankDL(TfmdDL):
 
     def get_idxs(self):
         idxs, B = list(self.dl.get_idxs()), self.bs * self.world
-        n = len(idxs) // B * B if self.drop_last else len(idxs)
-        return [i for k in range(0, n, B) for i in idxs[k + self.rank * self.bs: min(k + (self.rank + 1) * self.bs, n)]]
+        if self.drop_last: idxs = idxs[:len(idxs) // B * B]
+        elif len(idxs) % B: idxs = idxs + (idxs * B)[:B - len(idxs) % B]   # pad: every rank a whole last batch
+        return [i for k in range(0, len(idxs), B) for i in idxs[k + self.rank * self.bs: k + (self.rank + 1) * self.bs]]
 
     def before_iter(self): self.dl.before_iter()
     def after_iter(self): self.dl.after_iter()
@@ -82,6 +107,28 @@ class RankDL(TfmdDL):
     def __getattr__(self, k):
         if k.startswith('_') or k in ('dl', 'it'): raise AttributeError(k)   # `it`: the inner loader's own iterator
         return getattr(self.dl, k)
+
+class FirstBatches:
+    "The first `n` batches of `dl` (a loader that shards itself, cut to the batch count every rank has)"
+    def __init__(self, dl, n:int): self.dl, self.n = dl, n
+    def __len__(self): return self.n
+    def __iter__(self):
+        for i, b in enumerate(self.dl):
+            if i >= self.n: break
+            yield b
+    def __getattr__(self, k):
+        if k.startswith('_') or k in ('dl', 'n'): raise AttributeError(k)
+        return getattr(self.dl, k)
+
+def equal_batches(dl, what:str='training'):
+    "`dl` cut to the smallest batch count of any rank (one collective), with one printed line when the counts differ"
+    if world_size() == 1: return dl
+    counts = all_gather(len(dl))
+    if len(set(counts)) == 1: return dl
+    if rank() == 0:
+        print(f"spade distributed: the ranks' {what} loaders give {counts} batches; every rank takes {min(counts)} "
+              "(the extra batches are dropped this epoch)")
+    return FirstBatches(dl, min(counts))
 
 # %% ../nbs/13_distributed.ipynb #fa36402d
 def _has_batch_norm(m): return any(isinstance(x, nn.modules.batchnorm._BatchNorm) for x in m.modules())
@@ -110,11 +157,27 @@ class SpadeDistributed(Callback):
         if isinstance(self.learn.loss_func, nn.Module): self.learn.loss_func.to(dev)   # the VGG loss
 
     def before_train(self):
-        "Once per fit, on every rank: the DDP wrappers (collective) and this rank's share of the training data"
+        "Every epoch, on every rank: the DDP wrappers (once; collective) and this rank's share of the training data"
         if world_size() == 1: return
         if self.learn.gan_step.ddp is None: self._wrap()
-        if not isinstance(self.learn.dl, RankDL) and not getattr(self.learn.dl, 'sharded', False):   # (a loader that shards itself: as it is)
-            self.learn.dl = RankDL(self.learn.dl)
+        self.learn.gan_step.world = world_size()   # terms summed over the batch count every rank's share (see `GANStep`)
+        if getattr(self.learn.dl, 'sharded', False): self.learn.dl = equal_batches(self.learn.dl)   # shards itself: cut to a common count
+        elif not isinstance(self.learn.dl, RankDL): self.learn.dl = RankDL(self.learn.dl)
+
+    def after_train(self):
+        """The epoch's training figures over every rank, once (one all-reduce): the loss terms' means and fastai's
+        smoothed loss, so that the recorder's row (printed by rank 0) describes the whole global batch"""
+        if world_size() == 1: return
+        tr, rec = getattr(self.learn, 'gan_trainer', None), getattr(self.learn, 'recorder', None)
+        keys = sorted(tr.sums) if tr is not None else []
+        vals = [tr.sums[k] for k in keys] + [float(tr.counts[k]) for k in keys]
+        sl = getattr(rec, 'smooth_loss', None) if rec is not None else None
+        if sl is not None: vals.append(float(sl.val))
+        t = torch.tensor(vals, dtype=torch.float64, device=rank_device() if dist.get_backend() == 'nccl' else 'cpu')
+        dist.all_reduce(t)
+        t = t.cpu().tolist()
+        for i, k in enumerate(keys): tr.sums[k], tr.counts[k] = t[i], int(round(t[len(keys) + i]))
+        if sl is not None: sl.val = torch.tensor(t[-1] / world_size())
 
     def _wrap(self):
         m, dev = self.learn.model, rank_device()
@@ -127,7 +190,18 @@ class SpadeDistributed(Callback):
         for p in m.parameters(): p.requires_grad_(True)
         self.learn.gan_step.ddp = SimpleNamespace(G=_ddp(m.generator, dev), E=_ddp(m.encoder, dev), D=_ddp(m.critic, dev))
 
-    def after_fit(self): self.learn.gan_step.ddp = None
+    def after_fit(self): self.learn.gan_step.ddp, self.learn.gan_step.world = None, 1
+
+class RankSync(Callback):
+    """All ranks meet at the end of every epoch, after rank 0's own work (checkpoints, pictures, `--eval-every`), at a
+    barrier with the user's timeout: no rank runs into the next epoch's gradient all-reduce while rank 0 is busy"""
+    order = 99   # after the checkpoint (65), the evaluation and the NaN guard (90)
+    def before_fit(self): self.armed = False
+    def before_train(self): self.armed = True   # training epochs only: fastai fires `after_epoch` in get_preds too, on one rank
+    def after_epoch(self):
+        if not self.armed: return
+        self.armed = False
+        barrier('the end of an epoch (rank 0 writes checkpoints and pictures, and scores with --eval-every)')
 
 def _ddp(net, dev):
     "`net` in its own DDP: rank 0's weights and buffers copied to every rank once, buffers not synced at each forward"

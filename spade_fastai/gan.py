@@ -14,18 +14,26 @@ with quiet_fastai_import():   # fastai's import-time warnings, about fastai's ow
     from fastai.vision.gan import GANModule
 from .losses import hinge_d_loss, hinge_g_loss, feature_matching_loss, kld_loss
 from .data import SpadePhoto
+from .layers import one_hot_mask
 
 # %% auto #0
-__all__ = ['SpadeGAN', 'photo01', 'spade_splitter', 'SpadeGANLoss', 'GANStep']
+__all__ = ['SpadeGAN', 'photo01', 'spade_splitter', 'SpadeGANLoss', 'GANStep', 'DiffAugment']
 
 # %% ../nbs/14_gan.ipynb #53f3bfe5
 def _plain(t): return t.as_subclass(Tensor) if isinstance(t, Tensor) else t
 
 class SpadeGAN(GANModule):
     "SPADE's generator, multiscale critic and optional style encoder as one fastai `GANModule`; it holds no state between calls."
-    def __init__(self, generator:nn.Module, critic:nn.Module, encoder:nn.Module=None, net_options:dict=None, classmap=None):
+    def __init__(self, generator:nn.Module, critic:nn.Module, encoder:nn.Module=None, net_options:dict=None, classmap=None,
+                 generator_ema:nn.Module=None):
         super().__init__(generator, critic, gen_mode=False)
         self.encoder, self.net_options, self.classmap = encoder, net_options, classmap
+        self.generator_ema = generator_ema   # the generator's moving average (`ema` option), or None
+
+    @property
+    def infer_G(self) -> nn.Module:
+        "The generator that makes images outside training: the moving average when there is one, else the generator"
+        return self.generator_ema if self.generator_ema is not None else self.generator
 
     @property
     def n_labels(self) -> int: return self.generator.n_labels
@@ -41,8 +49,8 @@ class SpadeGAN(GANModule):
         return self.critic.fake_and_real(mask, fake, real, real_grad=real_grad)
 
     def forward(self, mask:Tensor, z:Tensor=None) -> Tensor:
-        "The generator: images for `mask` (style code `z`, random with the VAE when None); what inference calls"
-        return self.generator(_plain(mask), z)
+        "The inference generator (`infer_G`): images for `mask` (style code `z`, random with the VAE when None)"
+        return self.infer_G(_plain(mask), z)
 
 def photo01(x:Tensor) -> SpadePhoto:
     "Generator output in [-1,1] as a photo in [0,1]."
@@ -72,12 +80,14 @@ class SpadeGANLoss(nn.Module):
     @property
     def crit_terms(self) -> list: return ['D_real', 'D_fake', 'crit_loss']
 
-    def g_terms(self, mask:Tensor, fake:Tensor, real:Tensor, fake_preds, real_preds, kl=None) -> dict:
-        "The generator's terms for `fake` made from `mask` (critic outputs on fake and real given), total in `gen_loss`."
+    def g_terms(self, mask:Tensor, fake:Tensor, real:Tensor, fake_preds, real_preds, kl=None, world:int=1) -> dict:
+        """The generator's terms for `fake` made from `mask` (critic outputs on fake and real given), total in `gen_loss`.
+        `world`: ranks sharing the global batch; the KL divergence, a sum over the batch, is scaled by it, so that DDP's
+        mean of the ranks' gradients is the gradient of the global batch's sum, as in one process."""
         t = dict(G_hinge=hinge_g_loss(fake_preds))
         if 'G_feat' in self.gen_terms: t['G_feat'] = feature_matching_loss(fake_preds, real_preds, self.lambda_feat)
         if 'G_vgg' in self.gen_terms: t['G_vgg'] = self.vgg(fake.float(), real.float()) * self.lambda_vgg
-        if 'G_kld' in self.gen_terms and kl is not None: t['G_kld'] = kld_loss(*kl, self.lambda_kld)
+        if 'G_kld' in self.gen_terms and kl is not None: t['G_kld'] = kld_loss(*kl, self.lambda_kld) * world
         return {**t, 'gen_loss': sum(t.values())}
 
     def d_terms(self, mask:Tensor, fake_preds, real_preds) -> dict:
@@ -94,16 +104,23 @@ class GANStep:
     how the networks run. The learner's step writes it; callbacks read it; the mixed-precision and distributed callbacks
     set `autocast` and `ddp` for the length of a fit."""
     def __init__(self, reuse_fake:bool=False, # the D step takes the G step's fake instead of running the updated G again
+                 augment=None, # `(mask, fake, real) -> (mask, fake, real)` for the critic's inputs in training (e.g. `DiffAugment`)
                 ):
-        self.reuse_fake = reuse_fake
+        self.reuse_fake, self.augment = reuse_fake, augment
         self.autocast = contextlib.nullcontext()   # the context both steps run in (`SpadeMixedPrecision`: bf16/fp16 autocast)
         self.ddp = None            # the networks' DDP wrappers, `SimpleNamespace(G, E, D)` (`SpadeDistributed`); None: the modules
         self.with_critic = False   # evaluation steps also compute the critic's terms (`validate`)
+        self.world = 1             # ranks sharing each global batch (`SpadeDistributed`): scales terms summed over the batch
         self.start(None)
 
     def start(self, mode:str):
         "A new step: `mode` is 'G' (generator step), 'D' (critic step) or 'eval' (validation or inference); its outputs cleared"
         self.mode, self.terms, self.fake, self.critic_out, self.kl = mode, {}, None, None, None
+
+    def critic_inputs(self, mask:Tensor, fake:Tensor, real:Tensor) -> tuple:
+        "What the critic sees in a training step: `(mask, fake, real)` through `augment` (G and D steps), else as they are"
+        if self.augment is None or self.mode not in ('G', 'D'): return mask, fake, real
+        return self.augment(mask, fake, real)
 
     def nets(self, model:SpadeGAN):
         "The networks the step calls: the DDP wrappers when training is distributed, else `model`'s modules (`.G`, `.E`, `.D`)"
@@ -112,4 +129,61 @@ class GANStep:
 
     def __repr__(self):
         return (f"GANStep(mode={self.mode!r}, terms={list(self.terms)}, reuse_fake={self.reuse_fake}, "
-                f"autocast={type(self.autocast).__name__}, ddp={self.ddp is not None})")
+                f"augment={self.augment!r}, autocast={type(self.autocast).__name__}, ddp={self.ddp is not None})")
+
+# %% ../nbs/14_gan.ipynb #afaa35e4
+_DIFFAUG_OPS = ('color', 'translation', 'cutout')
+
+def _shift(x:Tensor, dy:Tensor, dx:Tensor) -> Tensor:
+    "Each sample of `x` (B,C,H,W) moved by (dy, dx) pixels, zero-filled; a gather, so gradients flow to `x`"
+    B, C, H, W = x.shape
+    ys = torch.arange(H, device=x.device)[None, :] - dy[:, None]           # source row of each output row
+    xs = torch.arange(W, device=x.device)[None, :] - dx[:, None]
+    valid = ((ys >= 0) & (ys < H))[:, :, None] & ((xs >= 0) & (xs < W))[:, None, :]   # (B,H,W)
+    ys, xs = ys.clamp(0, H - 1), xs.clamp(0, W - 1)
+    idx = (ys[:, :, None] * W + xs[:, None, :]).view(B, 1, H * W).expand(B, C, H * W)
+    out = x.reshape(B, C, H * W).gather(2, idx).view(B, C, H, W)
+    return out * valid[:, None].to(x.dtype)
+
+class DiffAugment:
+    "Differentiable augmentation of a conditional critic's inputs: one draw per chip, alike for its label map and images"
+    def __init__(self, n_labels:int, # the label maps' classes (index masks are made one-hot to move with the images)
+                 policy:str='color,translation,cutout', # comma-separated operations: color, translation, cutout
+                 translation:float=0.125, # largest shift, as a share of the size
+                 cutout:float=0.5, # side of the cut-out square, as a share of the size
+                ):
+        ops = [p.strip() for p in policy.split(',') if p.strip()]
+        bad = [p for p in ops if p not in _DIFFAUG_OPS]
+        if bad or not ops: raise ValueError(f"diffaug={policy!r}: use a comma-separated list of {', '.join(_DIFFAUG_OPS)}, "
+                                            "e.g. 'color,translation,cutout'")
+        store_attr('n_labels,translation,cutout'); self.ops = ops
+
+    def __repr__(self): return f"DiffAugment({','.join(self.ops)})"
+
+    def __call__(self, mask:Tensor, *imgs:Tensor) -> tuple:
+        "`(mask, *imgs)` augmented: `mask` comes back one-hot (B,n_labels,H,W) in the images' dtype"
+        mask = _plain(mask)
+        imgs = [_plain(i) for i in imgs]
+        x0 = imgs[0]; B, _, H, W = x0.shape; dev = x0.device
+        if not mask.is_floating_point():
+            mask = one_hot_mask(mask, self.n_labels, dtype=x0.dtype)
+        u = lambda *s: torch.rand(*s, device=dev, dtype=x0.dtype)
+        if 'color' in self.ops:
+            b, sat, con = u(B, 1, 1, 1) - 0.5, u(B, 1, 1, 1) * 2, u(B, 1, 1, 1) + 0.5
+            def color(x):
+                x = x + b
+                m = x.mean(1, keepdim=True); x = (x - m) * sat + m
+                m = x.mean((1, 2, 3), keepdim=True); return (x - m) * con + m
+            imgs = [color(x) for x in imgs]
+        if 'translation' in self.ops:
+            sy, sx = int(H * self.translation + 0.5), int(W * self.translation + 0.5)
+            dy = torch.randint(-sy, sy + 1, (B,), device=dev); dx = torch.randint(-sx, sx + 1, (B,), device=dev)
+            mask = _shift(mask, dy, dx); imgs = [_shift(x, dy, dx) for x in imgs]
+        if 'cutout' in self.ops:
+            ch, cw = int(H * self.cutout + 0.5), int(W * self.cutout + 0.5)
+            cy = torch.randint(0, H + 1 - ch % 2, (B, 1, 1), device=dev) - ch // 2   # the square's top-left corner
+            cx = torch.randint(0, W + 1 - cw % 2, (B, 1, 1), device=dev) - cw // 2
+            yy, xx = torch.arange(H, device=dev)[None, :, None], torch.arange(W, device=dev)[None, None, :]
+            keep = ~((yy >= cy) & (yy < cy + ch) & (xx >= cx) & (xx < cx + cw))
+            imgs = [x * keep[:, None].to(x.dtype) for x in imgs]
+        return (mask, *imgs)

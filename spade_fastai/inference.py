@@ -73,7 +73,7 @@ def generate(learn_or_G, # a SPADE learner, a `SpadeGAN` or a generator
     """Images (B,3,H,W) in [-1,1], float32 on the CPU, for `masks`; style from `code`, or `style` images via the encoder,
     else random (`seed`). `amp='bf16'` (or 'fp16' on a GPU) runs G under autocast: faster, changes the maths."""
     model = _gan_model(learn_or_G)
-    G, E = model.generator, model.encoder
+    G, E = model.infer_G, model.encoder   # the averaged generator when the model has one
     cm = getattr(learn_or_G, 'classmap', None) if isinstance(learn_or_G, Learner) else getattr(model, 'classmap', None)
     m = as_masks(masks, cm)
     check_mask_size(m, G, 'masks are' if m.shape[0] > 1 else 'the mask is')

@@ -29,10 +29,10 @@ __all__ = ['SPADE_FORMAT', 'MODEL_KINDS', 'save_spade', 'read_spade_meta', 'load
 
 # %% ../nbs/19_io.ipynb #42fcb384
 SPADE_FORMAT = 'spade_fastai/1'
-_PARTS = ('G', 'D', 'E')
+_PARTS = ('G', 'D', 'E', 'G_ema')   # G_ema: the generator's moving average (`ema` option), when trained with one
 
 def _nets_from(o) -> dict:
-    "The `{'G','D','E'}` networks held by a dict, a `Learner`, or a GAN module"
+    "The `{'G','D','E','G_ema'}` networks held by a dict, a `Learner`, or a GAN module"
     if isinstance(o, dict): return {k: o.get(k) for k in _PARTS}
     if isinstance(o, Learner):
         nets = getattr(o, 'nets', None)
@@ -40,7 +40,7 @@ def _nets_from(o) -> dict:
     if isinstance(o, nn.Module) and hasattr(o, 'generator'):
         E = getattr(o, 'encoder', None)
         if E is None: E = getattr(o.generator, 'encoder', None)
-        return dict(G=o.generator, D=getattr(o, 'critic', None), E=E)
+        return dict(G=o.generator, D=getattr(o, 'critic', None), E=E, G_ema=getattr(o, 'generator_ema', None))
     raise TypeError(f"Cannot find SPADE networks in {type(o).__name__}: pass a dict(G=..., D=..., E=...), "
                     "a Learner or a module with `.generator` and `.critic`")
 
@@ -117,17 +117,17 @@ def load_spade(path, # a `.safetensors` file written by `save_spade` (or spade_t
                build=None, # the function that builds the networks from the saved options (default: `spade_networks`)
                parts=None, # which networks to load, e.g. ['G'] (default: every one saved)
               ) -> dict:
-    "Rebuild the networks saved by `save_spade` (eval mode): `dict(G, D, E, options, classmap, train_meta)`"
+    "Rebuild the networks saved by `save_spade` (eval mode): `dict(G, D, E, G_ema, options, classmap, train_meta)`"
     meta = read_spade_meta(path)
     opts = meta['net_options']
     nets = (build or spade_networks)(**opts)
     try: state = load_file(str(path), device='cpu')
     except Exception as e: raise ValueError(f"cannot read the tensors in {path} ({e}): the file is truncated; "
                                             "copy or write it again") from None
-    res = dict(G=None, D=None, E=None)
+    res = dict(G=None, D=None, E=None, G_ema=None)
     for k in (parts or meta['parts']):
         if k not in meta['parts']: raise ValueError(f"{path} holds no '{k}' network (it has {meta['parts']})")
-        net = nets.get(k)
+        net = nets.get(k) if k != 'G_ema' else (build or spade_networks)(**opts)['G']   # a second generator for the average
         if net is None: raise ValueError(f"The options in {path} build no '{k}' network: {opts}")
         sd = {n[len(k)+1:]: v for n,v in state.items() if n.startswith(k + '.')}
         net.load_state_dict(sd, strict=True)
@@ -245,7 +245,11 @@ def check_checkpoint_fits(learn, ck:dict):
             what = '; '.join(f"{_OPTION_FLAGS.get(k, k)}: checkpoint {theirs.get(k)!r}, now {mine.get(k)!r}" for k in diff)
             raise ValueError(f"{f} was trained with other network options ({what}); resume with the checkpoint's "
                              "options, or start a new run in another folder")
+    has = lambda keys: any(k.startswith(_PREFIX['G_ema']) for k in keys)
     sd = learn.model.state_dict()
+    if has(ck['model']) != has(sd):
+        raise ValueError(f"{f} was trained {'with' if has(ck['model']) else 'without'} a moving average of the generator "
+                         f"(--ema) and this model {'has' if has(sd) else 'has none'}; resume with the same --ema setting")
     bad = [k for k, v in ck['model'].items() if k not in sd or tuple(sd[k].shape) != tuple(v.shape)]
     bad += [k for k in sd if k not in ck['model']]
     if bad:
@@ -265,7 +269,7 @@ def load_checkpoint(learn, path, with_opt=True) -> dict:
         learn.opt.load_state_dict(opt)
     return ck
 
-_PREFIX = dict(G='generator.', D='critic.', E='encoder.')
+_PREFIX = dict(G='generator.', D='critic.', E='encoder.', G_ema='generator_ema.')
 
 def load_checkpoint_nets(path, device='cpu') -> dict:
     "The networks of a SPADE checkpoint (eval mode), as `load_spade` gives them: a checkpoint is a model you can generate from"
@@ -274,7 +278,8 @@ def load_checkpoint_nets(path, device='cpu') -> dict:
         raise ValueError(f"{ck['file']} holds no network options (written by an older version); resume the run to "
                          "write a new checkpoint, or use the run's model.safetensors")
     nets = spade_networks(**ck['net_options'])
-    res = dict(G=None, D=None, E=None)
+    res = dict(G=None, D=None, E=None, G_ema=None)
+    if any(n.startswith(_PREFIX['G_ema']) for n in ck['model']): nets['G_ema'] = spade_networks(**ck['net_options'])['G']
     for k, pre in _PREFIX.items():
         if nets.get(k) is None: continue
         nets[k].load_state_dict({n[len(pre):]: v for n, v in ck['model'].items() if n.startswith(pre)}, strict=True)
@@ -411,7 +416,8 @@ class NaNGuard(Callback):
 MODEL_KINDS = "a model.safetensors, a checkpoint (.pth), an exported learner.pkl, or a spade_train run folder"
 
 def _gan_from(nets:dict):
-    return SpadeGAN(nets['G'], nets['D'], nets['E'], net_options=nets['options'], classmap=nets['classmap'])
+    return SpadeGAN(nets['G'], nets['D'], nets['E'], net_options=nets['options'], classmap=nets['classmap'],
+                    generator_ema=nets.get('G_ema'))
 
 def load_model(model, # a path (.safetensors, .pth, learner.pkl, run folder), a `Learner` or a `SpadeGAN`
                device=None, # where a model read from a path goes (default: the GPU when there is one, else the CPU)

@@ -26,13 +26,13 @@ from .losses import vgg_loss_from
 from .models import spade_networks, split_pred
 from .data import SpadePhoto, SpadeMask, SpadeCrop, read_image, show_results, as_masks, split_record
 from .checks import atomic_path, check_nums, save_fig
-from .distributed import SpadeDistributed, launched_distributed, init_distributed, rank
+from .distributed import SpadeDistributed, RankSync, launched_distributed, init_distributed, rank
 from .optim import LeanAdam, SpadeOptimWrapper, lean_adam, lr_decay_mult, LinearLRDecay
 from .amp import amp_torch_dtype, SpadeMixedPrecision, SpadeChannelsLast, _device_type, _on_cpu
-from .gan import SpadeGAN, spade_splitter, SpadeGANLoss, GANStep, photo01, _plain
+from .gan import SpadeGAN, spade_splitter, SpadeGANLoss, GANStep, DiffAugment, photo01, _plain
 from .inference import generate, check_mask_size, size_mismatch, _seeded, _eval_mode, _gan_model, _as_style
 from .callbacks import (SpadeGANTrainer, GANTermMetric, SpadeFixedSwitcher, SpadeRecorder, _ValidTermMeans,
-                                    gan_loss_history, plot_gan_losses)
+                                    gan_loss_history, plot_gan_losses, SpadeEMA, ema_copy)
 
 # %% auto #0
 __all__ = ['SpadeGANLearner', 'spade_learner', 'wandb_process']
@@ -41,7 +41,7 @@ __all__ = ['SpadeGANLearner', 'spade_learner', 'wandb_process']
 class SpadeGANLearner(GANLearner):
     "A `GANLearner` for SPADE: conditional critic, paired or fixed G/D schedule, every loss term in the recorder."
     def __init__(self, dls, model:SpadeGAN, loss_func:SpadeGANLoss, switcher:str='paired', n_crit:int=1, n_gen:int=1,
-                 decay_pct:float=0.5, reuse_fake:bool=False, train_meta:dict=None, cbs=None, metrics=None, **kwargs):
+                 decay_pct:float=0.5, reuse_fake:bool=False, augment=None, train_meta:dict=None, cbs=None, metrics=None, **kwargs):
         if switcher not in ('paired', 'fixed'): raise ValueError(f"switcher={switcher!r}; use 'paired' (one G and one D step per batch) or 'fixed'")
         if reuse_fake and switcher != 'paired': raise ValueError("reuse_fake=True needs switcher='paired' (G and D steps on the same batch)")
         trainer = SpadeGANTrainer(paired=switcher == 'paired')
@@ -53,7 +53,7 @@ class SpadeGANLearner(GANLearner):
         if type(self.recorder) is Recorder:   # the same recorder, whose `plot_loss` draws G and D apart
             r = self.recorder; self.remove_cb(r)
             self.add_cb(SpadeRecorder(add_time=r.add_time, train_metrics=r.train_metrics, valid_metrics=r.valid_metrics))
-        self.gan_step = GANStep(reuse_fake=reuse_fake)   # the step's state, which callbacks read (see `GANStep`)
+        self.gan_step = GANStep(reuse_fake=reuse_fake, augment=augment)   # the step's state, which callbacks read (see `GANStep`)
         self.train_meta = train_meta if train_meta is not None else {}   # e.g. the held-out chips: saved with the model
 
     def __setstate__(self, state):
@@ -81,8 +81,8 @@ class SpadeGANLearner(GANLearner):
             if self.model.encoder is not None:   # the style of the real image, reparametrised; KLD on (mu, logvar)
                 z, mu, logvar = self.model.encode(real, encoder=nets.E); st.kl = (mu, logvar)
             self.pred = st.fake = nets.G(mask, z); self('after_pred')
-            st.critic_out = self.model.discriminate(mask, self.pred, real, real_grad=False)   # the frozen critic: plain module
-            st.terms = self.loss_func.g_terms(mask, self.pred, real, *st.critic_out, st.kl)
+            st.critic_out = self.model.discriminate(*st.critic_inputs(mask, self.pred, real), real_grad=False)   # the frozen critic: plain module
+            st.terms = self.loss_func.g_terms(mask, self.pred, real, *st.critic_out, st.kl, world=st.world)
         self.loss_grad = st.terms['gen_loss']; self.loss = self.loss_grad.detach().clone().float()   # float32 for the recorder under autocast
         self('after_loss')
         self._do_grad_opt()
@@ -98,7 +98,8 @@ class SpadeGANLearner(GANLearner):
                     z = m.encode(real)[0] if m.encoder is not None else None
                     fake = m.generator(mask, z)
             self.pred = st.fake = fake.detach(); self('after_pred')
-            st.critic_out = split_pred(nets.D(mask, torch.cat([self.pred, real])), fake.shape[0])
+            c_mask, c_fake, c_real = st.critic_inputs(mask, self.pred, real)   # (augmented, with `diffaug`)
+            st.critic_out = split_pred(nets.D(c_mask, torch.cat([c_fake, c_real])), fake.shape[0])
             st.terms = self.loss_func.d_terms(mask, *st.critic_out)
         self.loss_grad = st.terms['crit_loss']; self.loss = self.loss_grad.detach().clone().float()
         self('after_loss')
@@ -108,10 +109,10 @@ class SpadeGANLearner(GANLearner):
         "Validation (`real` given: the generator's terms, its total as `loss`; the critic's too for `validate`) and inference (`pred` only)"
         m, z, st = self.model, None, self.gan_step
         st.start('eval')
-        check_mask_size(mask, m.generator)   # e.g. a test_dl of other masks: the images would not line up with them
+        check_mask_size(mask, m.infer_G)   # e.g. a test_dl of other masks: the images would not line up with them
         with st.autocast:
             if m.encoder is not None and real is not None: z, mu, logvar = m.encode(real); st.kl = (mu, logvar)
-            self.pred = st.fake = m.generator(mask, z); self('after_pred')
+            self.pred = st.fake = m.infer_G(mask, z); self('after_pred')   # the averaged generator when there is one
             if real is None: return
             st.critic_out = m.discriminate(mask, self.pred, real, real_grad=False)
             st.terms = self.loss_func.g_terms(mask, self.pred, real, *st.critic_out, st.kl)
@@ -119,12 +120,18 @@ class SpadeGANLearner(GANLearner):
         self.loss_grad = st.terms['gen_loss']; self.loss = self.loss_grad.clone()
         self('after_loss')
 
+    def to_detach(self, b, cpu=True, gather=True):
+        """fastai's `to_detach` without its gathering: under torchrun fastai would gather every batch's loss, metric and
+        prediction from all ranks (a collective the code does not show, which waits forever when one rank asks alone);
+        here each rank keeps its own, and `SpadeDistributed` combines the epoch's figures once"""
+        return super().to_detach(b, cpu, gather=False)
+
     def get_preds(self, ds_idx=1, dl=None, *args, **kwargs):
         """fastai's `get_preds`, keeping the recorder's history (fastai 2.8 resets it on every `get_preds`/`validate`); under
-        torchrun the predictions stay this rank's (fastai would gather them from every rank, which waits forever when one
-        rank asks alone). Loaders that keep their own order (`keeps_order`, e.g. wrapped PyTorch loaders) are not reordered."""
+        torchrun the predictions are this rank's (`to_detach`). Loaders that keep their own order (`keeps_order`, e.g.
+        wrapped PyTorch loaders) are not reordered."""
         if getattr(dl if dl is not None else self.dls[ds_idx], 'keeps_order', False): kwargs['reorder'] = False
-        with _keep_recorder(self), _this_rank_only(): return super().get_preds(ds_idx, dl, *args, **kwargs)
+        with _keep_recorder(self): return super().get_preds(ds_idx, dl, *args, **kwargs)
 
     def validate(self, ds_idx=1, dl=None, cbs=None):
         "Every loss term on the validation set (or `dl`): `[valid_loss, *the metric columns]`, as fastai's `validate`; the recorder's history is kept"
@@ -164,14 +171,6 @@ class SpadeGANLearner(GANLearner):
 
 # %% ../nbs/17_learner.ipynb #b3f070ed
 @contextlib.contextmanager
-def _this_rank_only():
-    "fastai gathers predictions when `WORLD_SIZE` > 1: hide it for the block"
-    ws = os.environ.pop('WORLD_SIZE', None)
-    try: yield
-    finally:
-        if ws is not None: os.environ['WORLD_SIZE'] = ws
-
-@contextlib.contextmanager
 def _keep_recorder(learn):
     "Restore the recorder's history after the block (inference runs `Recorder.before_fit`, which clears it)."
     r = getattr(learn, 'recorder', None)
@@ -205,6 +204,8 @@ def spade_learner(dls, # DataLoaders of (SpadeMask, SpadePhoto) batches: `spade_
                   n_crit:int=1, # discriminator steps per switch (switcher='fixed')
                   n_gen:int=1, # generator steps per switch (switcher='fixed')
                   reuse_fake:bool=False, # the D step reuses the G step's fake image (faster, not the reference's order)
+                  ema:float=None, # decay of the generator's moving average (e.g. 0.999), which generation, export and evaluation use; None: none
+                  diffaug:str=None, # DiffAugment policy for the critic's inputs, e.g. 'color,translation,cutout'; None: none
                   decay_pct:float=0.5, # share of training at the end with the learning rates decaying linearly to 0
                   amp:str=None, # mixed precision: 'bf16' or 'fp16' (GPU only)
                   channels_last:bool=False, # channels_last memory format for the networks and batches
@@ -232,7 +233,10 @@ def spade_learner(dls, # DataLoaders of (SpadeMask, SpadePhoto) batches: `spade_
     vgg = vgg_loss_from(vgg_weights) if lambda_vgg else None
     nets = spade_networks(classmap.n_labels, size or _dls_size(dls), ngf=ngf, ndf=ndf, num_D=num_D, n_layers_D=n_layers_D,
                           num_upsampling_layers=num_upsampling_layers, use_vae=use_vae, norm_G=norm_G, seed=seed)
-    model = SpadeGAN(nets['G'], nets['D'], nets['E'], net_options=nets['net_options'], classmap=classmap)
+    if ema is not None: check_nums({'ema=': (ema, dict(lo=0, hi=1, lo_open=True, hi_open=True))})
+    model = SpadeGAN(nets['G'], nets['D'], nets['E'], net_options=nets['net_options'], classmap=classmap,
+                     generator_ema=ema_copy(nets['G']) if ema is not None else None)
+    augment = DiffAugment(classmap.n_labels, diffaug) if diffaug else None
     loss = SpadeGANLoss(model, vgg, lambda_feat=lambda_feat, lambda_vgg=lambda_vgg, lambda_kld=lambda_kld)
     cbs = L(cbs)
     if adam not in ('torch', 'fastai'): raise ValueError(f"adam={adam!r}; use 'torch' (LeanAdam, torch's Adam maths) or 'fastai' (fastai's Adam)")
@@ -240,13 +244,16 @@ def spade_learner(dls, # DataLoaders of (SpadeMask, SpadePhoto) batches: `spade_
         warnings.warn("amp='fp16' is a GPU option; ignored on CPU (use amp='bf16' on the CPU)"); amp = None
     if amp is not None: cbs.append(SpadeMixedPrecision(amp))
     if channels_last: cbs.append(SpadeChannelsLast())
+    if ema is not None: cbs.append(SpadeEMA(ema))
     opt_func = partial(lean_adam if adam == 'torch' else Adam, mom=0., sqr_mom=beta2, eps=1e-8, wd=0.)
     if launched_distributed():   # started by torchrun: data-parallel, one DDP per network
-        init_distributed(); cbs.append(SpadeDistributed())
+        init_distributed(); cbs += [SpadeDistributed(), RankSync()]
     learn = SpadeGANLearner(dls, model, loss, switcher=switcher, n_crit=n_crit, n_gen=n_gen, decay_pct=decay_pct,
-                            reuse_fake=reuse_fake, train_meta=dict(split=split_record(dls)),   # the held-out chips, saved with every model
+                            reuse_fake=reuse_fake, augment=augment, train_meta=dict(split=split_record(dls)),   # the held-out chips, saved with every model
                             cbs=cbs, opt_func=opt_func, splitter=spade_splitter, lr=lrs, wd=0., **kw)
-    if rank() > 0 and hasattr(learn, 'progress'): learn.remove_cb(learn.progress)   # rank 0 alone shows progress
+    if rank() > 0:   # rank 0 alone shows progress and prints the epochs' rows
+        if hasattr(learn, 'progress'): learn.remove_cb(learn.progress)
+        learn.logger = lambda *a, **k: None
     return learn
 
 # %% ../nbs/17_learner.ipynb #37336c23
@@ -268,7 +275,7 @@ def lr_find(self:SpadeGANLearner, *args, **kwargs):
 def summary(self:SpadeGANLearner) -> str:
     "Parameter counts of G, D and E (each top-level block and each network's total), as a table"
     m, lines = self.model, []
-    for tag, net in (('G', m.generator), ('D', m.critic), ('E', m.encoder)):
+    for tag, net in (('G', m.generator), ('D', m.critic), ('E', m.encoder), ('G_ema', m.generator_ema)):
         if net is None: continue
         lines.append(f"{tag}: {type(net).__name__}")
         for name, child in net.named_children():

@@ -87,7 +87,7 @@ def fid_kid(real_feats:Tensor, fake_feats:Tensor, kid:bool=True) -> dict:
     from torchmetrics.image.fid import FrechetInceptionDistance
     from torchmetrics.image.kid import KernelInceptionDistance
     ident = _Identity(real_feats.shape[1])
-    fid = FrechetInceptionDistance(feature=ident)
+    fid = FrechetInceptionDistance(feature=ident, sync_on_compute=False)   # this rank's features are the whole set: no gathering
     fid.update(real_feats, real=True); fid.update(fake_feats, real=False)
     res = dict(fid=float(fid.compute()), n_real=len(real_feats), n_fake=len(fake_feats), n_features=real_feats.shape[1])
     n, d = min(len(real_feats), len(fake_feats)), real_feats.shape[1]
@@ -101,7 +101,8 @@ def fid_kid(real_feats:Tensor, fake_feats:Tensor, kid:bool=True) -> dict:
     if kid:
         with warnings.catch_warnings(), isolated_rng(0):   # KID's random subsets: the same every run
             warnings.simplefilter('ignore')   # "KID will save all extracted features in buffer"
-            k = KernelInceptionDistance(feature=ident, subset_size=_kid_subset(len(real_feats), len(fake_feats)), subsets=100)
+            k = KernelInceptionDistance(feature=ident, subset_size=_kid_subset(len(real_feats), len(fake_feats)), subsets=100,
+                                        sync_on_compute=False)
             k.update(real_feats, real=True); k.update(fake_feats, real=False)
             m, sd = k.compute()
         res.update(kid_mean=float(m), kid_std=float(sd))
@@ -205,7 +206,7 @@ def lpips_distance():
     from torchmetrics.image.lpip import LearnedPerceptualImagePatchSimilarity
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        m = LearnedPerceptualImagePatchSimilarity(net_type='alex', reduction='sum').eval()
+        m = LearnedPerceptualImagePatchSimilarity(net_type='alex', reduction='sum', sync_on_compute=False).eval()
     return lambda a, b: torch.stack([m(x[None].clamp(-1, 1), y[None].clamp(-1, 1)) for x, y in zip(a.cpu(), b.cpu())])
 
 def diversity_distance(seg:Segmenter=None) -> tuple:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/24_train.ipynb #e69ca523
 from __future__ import annotations
-import time, csv, json, shlex, inspect
+import os, sys, time, csv, json, shlex, inspect
 from types import SimpleNamespace
 from pathlib import Path
 import torch
@@ -18,7 +18,8 @@ from .sample import make_sample
 from .data import spade_dls
 from .models import latent_grid
 import torch.distributed as dist
-from .distributed import init_distributed, rank, world_size, barrier
+from .distributed import init_distributed, rank, world_size, barrier, RankTimeout
+from .optim import lr_decay_mult
 from .callbacks import plot_gan_losses, gan_loss_history
 from .learner import spade_learner, _dls_size
 from .io import save_spade, SpadeCheckpoint, NaNGuard, find_checkpoint, read_checkpoint, check_checkpoint_fits
@@ -26,7 +27,8 @@ from .io import save_spade, SpadeCheckpoint, NaNGuard, find_checkpoint, read_che
 # %% auto #0
 __all__ = ['SAMPLE_DEMO', 'DATA_DEFAULTS', 'RUN_FILES', 'RESUME_KEYS', 'train_settings', 'write_losses_csv', 'save_figure',
            'save_batch', 'save_results', 'write_step_losses', 'check_train_options', 'earlier_run',
-           'prepare_run_folder', 'clear_run', 'check_resume_settings', 'resume_command', 'chip_prep', 'spade_train']
+           'prepare_run_folder', 'clear_run', 'check_resume_settings', 'launcher_words', 'resume_command', 'chip_prep',
+           'spade_train', 'schedule_change']
 
 # %% ../nbs/24_train.ipynb #98c5eb40
 SAMPLE_DEMO = dict(size=32, ngf=16, ndf=16, epochs=20, bs=8, lr_g=2e-4, lr_d=4e-4)
@@ -90,7 +92,7 @@ def _describe(data, out, s, n_chips) -> str:
 RUN_FILES = ('model.safetensors', 'learner.pkl', 'best_model.safetensors', 'losses.csv', 'losses_steps.csv',
              'losses.png', 'results.png', 'batch.png', 'run.json')
 RESUME_KEYS = ('data', 'size', 'ngf', 'ndf', 'use_vae', 'bs', 'lr_g', 'lr_d', 'beta2', 'vgg_weights', 'seed',
-               'valid_pct', 'n_sample', 'norm_g', 'augment', 'split_seed')
+               'valid_pct', 'n_sample', 'norm_g', 'augment', 'split_seed', 'ema', 'diffaug')
 
 def check_train_options(size=None, bs=None, epochs=None, ngf=None, ndf=None, lr_g=None, lr_d=None, beta2=None,
                         n_sample=None, valid_pct=None, num_workers=None, threads=None, eval_every=None,
@@ -149,6 +151,12 @@ def check_resume_settings(out, now:dict):
     except (ValueError, AttributeError) as e:
         raise ValueError(f"--resume: {f} is not readable JSON ({e}); it records the run's settings: restore it, or start a "
                          "new run with --overwrite") from None
+    p_was, p_now = was.get('processes', 1), now.get('processes', 1)
+    if p_was != p_now:
+        raise ValueError(f"--resume: the run trained with {p_was} process(es) (global batch {was.get('bs')} x {p_was}) and this "
+                         f"is {p_now}: that would change the global batch and the data order. Resume with "
+                         + ("torchrun --standalone --nproc_per_node " + str(p_was) + " $(which spade_train) ..." if p_was > 1 else
+                            "one process (spade_train without torchrun)") + ", as run.json's resume command says")
     diff = [k for k in RESUME_KEYS if k in was and was[k] != now.get(k)]
     if diff:
         what = '; '.join(f"--{k.replace('_', '-')} {now.get(k)} (the run used {was[k]})" for k in diff)
@@ -161,12 +169,24 @@ def _flag(k, v, default) -> list:
     f = '--' + k.replace('_', '-')
     return [f] if v is True else [f, shlex.quote(str(v))]
 
+def launcher_words() -> list:
+    """How this process was started, as the start of a command line: `['spade_train']` for one process, the `torchrun`
+    call with the same number of processes per machine (and machines) under torchrun"""
+    if world_size() == 1: return ['spade_train']
+    per_node = int(os.environ.get('LOCAL_WORLD_SIZE', world_size()))
+    nodes = max(1, world_size() // per_node)
+    script = sys.argv[0] if Path(sys.argv[0]).name == 'spade_train' else '$(which spade_train)'
+    launch = (['torchrun', '--standalone', '--nproc_per_node', str(per_node)] if nodes == 1 else
+              ['torchrun', '--nnodes', str(nodes), '--nproc_per_node', str(per_node), '<your --rdzv-* options>'])
+    return launch + [script]
+
 def resume_command(data, out, given:dict, defaults:dict) -> str:
-    "The `spade_train` command line that resumes the run: the same options, `--out` and `--resume`"
-    words = ['spade_train'] + ([shlex.quote(str(data))] if data is not None else [])
+    "The command line that resumes the run: the same launcher (torchrun with the same process count), options, `--out` and `--resume`"
+    words = launcher_words() + ([shlex.quote(str(data))] if data is not None else [])
     for k, v in given.items():
         if k not in ('data', 'out'): words += _flag(k, v, defaults.get(k))
     return ' '.join(words + ['--out', shlex.quote(str(out)), '--resume'])
+_RANK_FAILURES = ('Timed out', 'timed out', 'monitoredBarrier', 'Connection closed by peer', 'Connection reset')   # gloo's and NCCL's words
 
 # %% ../nbs/24_train.ipynb #c0b1a101
 def chip_prep(chips) -> dict:
@@ -209,10 +229,14 @@ def spade_train(
     norm_g:str='spectralspadesyncbatch3x3', # generator normalisation (the reference's --norm_G); e.g. spectralspadeinstance3x3
     no_augment:bool=False,    # no random crops, flips or rotations (e.g. imagery whose shadows must keep their direction)
     scale_lr:bool=False,      # under torchrun: multiply the learning rates by the number of processes (linear scaling)
+    ema:float=None,           # keep a moving average of the generator with this decay (e.g. 0.999) and generate with it
+    diffaug:str=None,         # DiffAugment of the critic's inputs, e.g. color,translation,cutout (small chip sets)
+    dist_timeout:float=1800,  # under torchrun: seconds a process may wait for the others (rank 0's checkpoints, --eval-every)
 ):
     "Train SPADE on a chip folder (or the built-in sample); write weights, learner, results and loss curves to --out."
     given, t0 = dict(locals()), time.time()
-    init_distributed()   # under torchrun: join the process group; rank 0 alone writes and prints
+    check_nums({'--dist-timeout': (dist_timeout, dict(lo=0, lo_open=True))})
+    init_distributed(timeout=dist_timeout)   # under torchrun: join the process group; rank 0 alone writes and prints
     main = rank() == 0
     say = print if main else (lambda *a, **k: None)
     check_train_options(size=size, bs=bs, epochs=epochs, ngf=ngf, ndf=ndf, lr_g=lr_g, lr_d=lr_d, beta2=beta2,
@@ -235,7 +259,7 @@ def spade_train(
     s['size'] = list(_dls_size(dls))
     settings = dict(data=None if data is None else str(Path(data).resolve()), **s, use_vae=use_vae, beta2=beta2,
                     seed=seed, split_seed=split_seed, valid_pct=valid_pct, n_sample=n_sample if data is None else None, norm_g=norm_g,
-                    augment=not no_augment, processes=world_size(), scale_lr=scale_lr)
+                    augment=not no_augment, processes=world_size(), scale_lr=scale_lr, ema=ema, diffaug=diffaug)
     if resume: check_resume_settings(out, settings)
     say(_describe(data, out, s, len(dls.train_ds) + len(dls.valid_ds)))
     lrs = (s['lr_g'], s['lr_d'])
@@ -248,29 +272,41 @@ def spade_train(
     ck_cb = SpadeCheckpoint(out/'checkpoints', resume=resume)
     cbs = [ck_cb, NaNGuard()]
     eval_cb = None
-    if eval_every and main:
+    if eval_every:
+        # every rank prepares the judge alike (read from its cache, or trained with the same seed): fastai's training runs
+        # collectives under torchrun, which must be matched on every rank; rank 0 alone scores with it
         from spade_fastai.evaluate import eval_callback
-        eval_cb = eval_callback(chips, dls, every=eval_every, n_tiles=eval_tiles, seg_epochs=seg_epochs, fallback_dir=out)
-        cbs.append(eval_cb)
+        cb = eval_callback(chips, dls, every=eval_every, n_tiles=eval_tiles, seg_epochs=seg_epochs, fallback_dir=out,
+                           show_progress=main)
+        if main: eval_cb = cb; cbs.append(eval_cb)
+        barrier("the preparation of the --eval-every judge")
     learn = spade_learner(dls, ngf=s['ngf'], ndf=s['ndf'], use_vae=use_vae, vgg_weights=s['vgg_weights'], beta2=beta2,
                           lr=lrs, amp=amp_from_flag(amp, verbose=main),
-                          channels_last=channels_last, seed=seed, norm_G=norm_g, cbs=cbs)
+                          channels_last=channels_last, seed=seed, norm_G=norm_g, ema=ema, diffaug=diffaug, cbs=cbs)
     if resume:   # before any training: one clear line
         ck = read_checkpoint(out/'checkpoints'); check_checkpoint_fits(learn, ck)
         if ck['epoch'] >= s['epochs']:
             raise ValueError(f"--resume --epochs {s['epochs']}: the run in {out} has already trained {ck['epoch']} epochs; "
                              f"give --epochs larger than {ck['epoch']} to train it longer")
+        if ck.get('n_epoch') is not None and ck['n_epoch'] != s['epochs']: say(schedule_change(ck['epoch'], ck['n_epoch'], s['epochs']))
     if main: clear_run(out, old_run)   # every input checked, the model built: only now does the earlier run go
     learn.path = out
     learn.train_meta.update(valid_pct=valid_pct, seed=seed if split_seed is None else split_seed,   # the split (spade_learner recorded its chips)
                             prep=chip_prep(chips))   # how spade_prep made the chips, for generate_raster
     defaults = {k: v.default for k, v in inspect.signature(spade_train).parameters.items()}
     if main:
-        write_text(out/'run.json', json.dumps(dict(settings=settings, resume=resume_command(data, out, given, defaults)), indent=1))
+        write_text(out/'run.json', json.dumps(dict(settings=settings, resume=resume_command(data, out, given, defaults),
+                                                   processes=world_size()), indent=1))
         batch_png = save_batch(dls, out/'batch.png')
     try: learn.fit(s['epochs'])
     except KeyboardInterrupt:
         raise Interrupted(_stopped_message(learn, ck_cb, resume_command(data, out, given, defaults))) from None
+    except RuntimeError as e:   # a collective that timed out, or a rank that died: one line naming the option
+        if world_size() > 1 and not isinstance(e, RankTimeout) and any(w in str(e) for w in _RANK_FAILURES):
+            raise RankTimeout(f"a process waited longer than --dist-timeout {dist_timeout:g} s for another, or one stopped "
+                              f"({str(e).strip().splitlines()[-1].strip()}); if rank 0's work (checkpoints, --eval-every) or a "
+                              "slow process needs longer, raise --dist-timeout") from None
+        raise
     learn.remove_cbs(cbs)   # training-only callbacks stay out of the exported learner
     if not main: return dict(learn=learn, out=out)
     files = dict(batch=batch_png, model=save_spade(out/'model.safetensors', learn), learner=out/'learner.pkl',
@@ -284,6 +320,14 @@ def spade_train(
         print(f"spade_train: best {eval_cb.monitor} {eval_cb.best:.4f} at epoch {eval_cb.best_epoch} -> {files['best_model']}")
     say(f"spade_train: done in {time.time()-t0:.0f} s; wrote " + ', '.join(str(p) for p in files.values()))
     return dict(learn=learn, out=out, **files)
+
+def schedule_change(done:int, planned:int, epochs:int, decay_pct:float=0.5) -> str:
+    "The line that says which learning-rate schedule a resumed run follows when `--epochs` changed"
+    start = lr_decay_mult(done / epochs, decay_pct)
+    was = 'finished (its rates had decayed to 0)' if done >= planned else f'planned for {planned} epochs'
+    return (f"  --resume --epochs {epochs}: the run was {was}; epochs {done + 1}-{epochs} follow the {epochs}-epoch schedule "
+            f"(constant to epoch {round(epochs * (1 - decay_pct))}, then linear decay to 0), starting at {start:.0%} of the "
+            "base learning rates")
 
 def _stopped_message(learn, ck_cb, resume_cmd) -> str:
     "What Ctrl-C during training kept, and the command that continues"
