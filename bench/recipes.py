@@ -10,10 +10,10 @@ chips (split seed 0). Each run first times a few batches of its own recipe, plan
 `--cpu-minutes` of CPU time (so a costlier recipe gets fewer steps: equal compute, not equal epochs), and saves its
 model when a quarter, half and all of the budget are spent. A finished run is skipped when the command is run again.
 
-`evaluate` compares the recipes of each seed with `compare_models` (one judge, the same held-out tiles), at half and
-at the whole budget, and writes `summary.md` / `summary.json`: per recipe, the mean over seeds of the realism
-accuracy (0.5 = a classifier cannot tell generated from real) and of the generated/real mIoU, each with a 95%
-t-interval over the seeds, and the difference from `paper`.
+`evaluate` compares, per seed, every recipe at half and at the whole budget in one `compare_models` call (one judge,
+the same held-out tiles), and writes `summary.md` / `summary.json`: per recipe and budget, the mean over seeds of the
+realism accuracy (0.5 = a classifier cannot tell generated from real) and of the generated/real mIoU, each with a 95%
+t-interval over the seeds, and the realism difference from `paper` at the whole budget (paired by seed).
 """
 import argparse, json, math, os, subprocess, sys, time
 from pathlib import Path
@@ -60,23 +60,24 @@ def train_one(a):
     per_batch = (probe.t[-1] - probe.t[2]) / (len(probe.t) - 3)
     budget = a.cpu_minutes * 60
     learn = make()
-    n_epoch = max(1, round(budget / (per_batch * len(learn.dls.train))))
+    n_epoch = max(1, int(budget / (per_batch * len(learn.dls.train))))   # whole epochs that fit: the schedule completes
     class Budget(Callback):
         order = 99
         def before_fit(self): self.t0, self.saved = time.process_time(), {}
         def _save(self, frac):
             f = out/f'{name}_f{frac}.safetensors'
-            save_spade(f, self.learn)
-            self.saved[str(frac)] = dict(file=str(f), cpu_s=round(time.process_time() - self.t0, 1), epoch=self.epoch + 1,
-                                         steps=len(self.learn.gan_trainer.history))
-        def after_epoch(self):
+            save_spade(f, learn)   # (the learner itself: fastai detaches a fit's callbacks from it when the fit ends)
+            self.saved[str(frac)] = dict(file=str(f), cpu_s=round(time.process_time() - self.t0, 1), epoch=learn.epoch,
+                                         steps=len(learn.gan_trainer.history))
+        def after_batch(self):
+            if not self.training: return
             used = time.process_time() - self.t0
-            for frac in FRACS:
-                if str(frac) not in self.saved and (used >= frac * budget or self.epoch == self.n_epoch - 1): self._save(frac)
-            if used > 1.1 * budget: raise CancelFitException()
+            for frac in FRACS[:-1]:
+                if str(frac) not in self.saved and used >= frac * budget: self._save(frac)
+            if used > 1.1 * budget: raise CancelFitException()   # a planning error: never more than 10% over
     bud = Budget()
     with learn.no_bar(), learn.no_logging(): learn.fit(n_epoch, cbs=bud)
-    for frac in FRACS:
+    for frac in FRACS:   # the end of training (the last fraction, and any the run finished before reaching)
         if str(frac) not in bud.saved: bud._save(frac)
     rec = dict(recipe=a.recipe, seed=a.seed, options=opts, cpu_s_per_batch=round(per_batch, 3), epochs=n_epoch,
                budget_s=budget, snapshots=bud.saved)
@@ -111,30 +112,39 @@ def _t95(xs):
     return m, t * sd / math.sqrt(n)
 
 def evaluate(a):
+    "Per seed, one `compare_models` of every recipe at half and at the whole budget (one judge, the same tiles); the table"
     import torch; torch.set_num_threads(os.cpu_count() or 1)
     from spade_fastai.evaluate import compare_models
-    out = Path(a.out); table = {}
-    for frac in (0.5, 1.0):
-        for s in a.seeds:
-            models = [out/f'{run_name(r, s)}_f{frac}.safetensors' for r in a.recipes]
-            if not all(m.exists() for m in models): print('missing runs for seed', s, frac); continue
-            res = compare_models(models, a.chips, out=out/f'compare_s{s}_f{frac}', labels=a.recipes, seg_epochs=a.seg_epochs,
-                                 realism_steps=a.realism_steps, overwrite=True, show_progress=False)
-            for r in a.recipes:
-                m = res['models'][r]
-                table.setdefault(str(frac), {}).setdefault(r, []).append(dict(seed=s, realism=m['realism']['accuracy'],
-                                                                               miou_fraction=m['semantic']['miou_fraction']))
-    lines = ['| budget | recipe | realism (0.5 = real) | gen/real mIoU | realism vs paper | seeds |', '|---|---|---|---|---|---|']
+    out, rows = Path(a.out), []
+    for s in a.seeds:
+        runs = [(r, f) for f in (1.0, 0.5) for r in a.recipes]
+        models = [out/f'{run_name(r, s)}_f{f}.safetensors' for r, f in runs]
+        if not all(m.exists() for m in models): print('missing runs for seed', s); continue
+        labels = [f"{r}@{f:g}" for r, f in runs]
+        res = compare_models(models, a.chips, out=out/f'compare_s{s}', labels=labels, seg_epochs=a.seg_epochs,
+                             realism_steps=a.realism_steps, overwrite=True, show_progress=True)
+        cpu = {r: json.loads((out/f'{run_name(r, s)}.json').read_text()) for r in a.recipes}
+        for (r, f), lab in zip(runs, labels):
+            m = res['models'][lab]
+            rows.append(dict(seed=s, recipe=r, budget=f, realism=m['realism']['accuracy'], realism_ci=m['realism']['ci95'],
+                             miou_fraction=m['semantic']['miou_fraction'], cpu_s=cpu[r]['snapshots'][str(f)]['cpu_s'],
+                             steps=cpu[r]['snapshots'][str(f)]['steps']))
+    (out/'runs.json').write_text(json.dumps(rows, indent=1))
+    lines = ['| recipe | budget | realism (0.5 = real) | gen/real mIoU | realism vs paper (full budget) | CPU s | G+D steps |',
+             '|---|---|---|---|---|---|---|']
     summary = {}
-    for frac, rows in table.items():
-        base = {d['seed']: d['realism'] for d in rows.get('paper', [])}
-        for r, ds in rows.items():
+    paper_full = {d['seed']: d['realism'] for d in rows if d['recipe'] == 'paper' and d['budget'] == 1.0}
+    for r in a.recipes:
+        for f in (1.0, 0.5):
+            ds = [d for d in rows if d['recipe'] == r and d['budget'] == f]
+            if not ds: continue
             rm, rh = _t95([d['realism'] for d in ds]); mm, mh = _t95([d['miou_fraction'] for d in ds])
-            dm, dh = _t95([d['realism'] - base[d['seed']] for d in ds if d['seed'] in base]) if base else (float('nan'),) * 2
-            summary.setdefault(frac, {})[r] = dict(realism=rm, realism_ci=rh, miou_fraction=mm, miou_fraction_ci=mh,
-                                                    realism_vs_paper=dm, realism_vs_paper_ci=dh, runs=ds)
-            lines.append(f'| {frac} | {r} | {rm:.3f} ± {rh:.3f} | {mm:.3f} ± {mh:.3f} | '
-                         f"{'-' if r == 'paper' else f'{dm:+.3f} ± {dh:.3f}'} | {len(ds)} |")
+            dm, dh = _t95([d['realism'] - paper_full[d['seed']] for d in ds if d['seed'] in paper_full])
+            cs = sum(d['cpu_s'] for d in ds) / len(ds); st = sum(d['steps'] for d in ds) / len(ds)
+            summary[f'{r}@{f:g}'] = dict(realism=rm, realism_ci=rh, miou_fraction=mm, miou_fraction_ci=mh,
+                                         realism_vs_paper=dm, realism_vs_paper_ci=dh, cpu_s=cs, steps=st, seeds=len(ds))
+            vs = '-' if (r == 'paper' and f == 1.0) else f'{dm:+.3f} ± {dh:.3f}'
+            lines.append(f'| {r} | {f:g} | {rm:.3f} ± {rh:.3f} | {mm:.3f} ± {mh:.3f} | {vs} | {cs:.0f} | {st:.0f} |')
     (out/'summary.json').write_text(json.dumps(summary, indent=1))
     (out/'summary.md').write_text('\n'.join(lines) + '\n')
     print('\n'.join(lines))
