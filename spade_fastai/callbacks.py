@@ -4,7 +4,7 @@
 
 # %% ../nbs/16_callbacks.ipynb #7be672de
 from __future__ import annotations
-import copy
+import copy, collections
 import numpy as np, torch, torch.nn as nn
 from fastcore.basics import store_attr
 from .checks import quiet_fastai_import
@@ -142,17 +142,17 @@ class SpadeEMA(Callback):
         m = self.learn.model
         if getattr(m, 'generator_ema', None) is None: m.generator_ema = ema_copy(m.generator)
         self.n = None   # counted at the first step, from the trainer's history (which a resumed run has restored by then)
-    def before_train(self): self.batches = []
+    def before_train(self): self.batches = collections.deque(maxlen=self.bn_batches)
     def after_batch(self):
         "Keep the epoch's last `bn_batches` training batches (their tensors, no copies)"
         if not self.training or not len(self.yb): return
-        self.batches = (self.batches + [(self.xb[0].as_subclass(torch.Tensor), self.yb[0].as_subclass(torch.Tensor))])[-self.bn_batches:]
+        self.batches.append((self.xb[0].as_subclass(torch.Tensor), self.yb[0].as_subclass(torch.Tensor)))
     def after_train(self):
         "Before validation: the average's batch-norm statistics from its own activations (OASIS does the same)"
         m = self.learn.model
         enc = (lambda real: m.encode(real)[0]) if m.encoder is not None else None
-        with self.learn.gan_step.autocast: recompute_bn(m.generator_ema, self.batches, enc)
-        self.batches = []
+        with self.learn.gan_step.autocast: recompute_bn(m.generator_ema, list(self.batches), enc)
+        self.batches.clear()
     def decay(self, n:int) -> float: return min(self.beta, (1 + n) / (10 + n))
     def after_step(self):
         if not self.training or self.learn.gan_step.mode != 'G': return

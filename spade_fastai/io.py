@@ -4,6 +4,7 @@
 
 # %% ../nbs/19_io.ipynb #6abb723d
 from __future__ import annotations
+import copy
 import json, os, random
 from pathlib import Path
 import torch
@@ -127,7 +128,7 @@ def load_spade(path, # a `.safetensors` file written by `save_spade` (or spade_t
     res = dict(G=None, D=None, E=None, G_ema=None)
     for k in (parts or meta['parts']):
         if k not in meta['parts']: raise ValueError(f"{path} holds no '{k}' network (it has {meta['parts']})")
-        net = nets.get(k) if k != 'G_ema' else (build or spade_networks)(**opts)['G']   # a second generator for the average
+        net = nets.get(k) if k != 'G_ema' else copy.deepcopy(nets['G'])   # a second generator for the average (weights loaded next)
         if net is None: raise ValueError(f"The options in {path} build no '{k}' network: {opts}")
         sd = {n[len(k)+1:]: v for n,v in state.items() if n.startswith(k + '.')}
         net.load_state_dict(sd, strict=True)
@@ -279,7 +280,7 @@ def load_checkpoint_nets(path, device='cpu') -> dict:
                          "write a new checkpoint, or use the run's model.safetensors")
     nets = spade_networks(**ck['net_options'])
     res = dict(G=None, D=None, E=None, G_ema=None)
-    if any(n.startswith(_PREFIX['G_ema']) for n in ck['model']): nets['G_ema'] = spade_networks(**ck['net_options'])['G']
+    if any(n.startswith(_PREFIX['G_ema']) for n in ck['model']): nets['G_ema'] = copy.deepcopy(nets['G'])   # weights loaded next
     for k, pre in _PREFIX.items():
         if nets.get(k) is None: continue
         nets[k].load_state_dict({n[len(pre):]: v for n, v in ck['model'].items() if n.startswith(pre)}, strict=True)
