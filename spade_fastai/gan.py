@@ -12,7 +12,9 @@ from .checks import quiet_fastai_import
 with quiet_fastai_import():   # fastai's import-time warnings, about fastai's own code (spade_fastai.checks)
     from fastai.torch_core import params
     from fastai.vision.gan import GANModule
-from .losses import hinge_d_loss, hinge_g_loss, feature_matching_loss, kld_loss
+from .losses import (hinge_d_loss, hinge_g_loss, feature_matching_loss, kld_loss, oasis_d_loss, oasis_g_loss,
+                                 labelmix_mask, labelmix_loss, _onehot)
+from .models import OASISDiscriminator
 from .data import SpadePhoto
 from .layers import one_hot_mask
 
@@ -64,36 +66,57 @@ def spade_splitter(model:SpadeGAN) -> list:
 
 # %% ../nbs/14_gan.ipynb #3cff73c9
 class SpadeGANLoss(nn.Module):
-    "SPADE's losses as two functions of plain tensors: `g_terms` (hinge + feature matching + VGG + KLD) and `d_terms` (hinge)."
+    """SPADE's losses as two functions of plain tensors: `g_terms` (hinge + feature matching + VGG + KLD) and `d_terms`
+    (hinge); with the segmenting critic (`OASISDiscriminator`) OASIS's class-balanced cross-entropies and LabelMix instead
+    of the hinge and feature matching."""
     def __init__(self, gan_model:SpadeGAN, vgg:nn.Module=None, lambda_feat:float=10., lambda_vgg:float=10.,
-                 lambda_kld:float=0.05):
+                 lambda_kld:float=0.05, lambda_labelmix:float=10.):
         super().__init__()
-        store_attr('vgg,lambda_feat,lambda_vgg,lambda_kld')
+        store_attr('vgg,lambda_feat,lambda_vgg,lambda_kld,lambda_labelmix')
         self.has_encoder = gan_model.encoder is not None
+        self.segmenting = isinstance(gan_model.critic, OASISDiscriminator)   # the critic segments: OASIS's losses
+        self.n_labels = gan_model.n_labels
+        cm = gan_model.classmap
+        self.ignore_index = cm.ignore_index if cm is not None else None   # nodata pixels weigh nothing in OASIS's losses
 
     @property
     def gen_terms(self) -> list:
         "Names of the generator's loss terms, total last."
-        t = ['G_hinge'] + ['G_feat'] * bool(self.lambda_feat) + ['G_vgg'] * (self.vgg is not None and bool(self.lambda_vgg))
+        adv = ['G_oasis'] if self.segmenting else ['G_hinge'] + ['G_feat'] * bool(self.lambda_feat)   # (no features to match in OASIS's)
+        t = adv + ['G_vgg'] * (self.vgg is not None and bool(self.lambda_vgg))
         return t + ['G_kld'] * (self.has_encoder and bool(self.lambda_kld)) + ['gen_loss']
 
     @property
-    def crit_terms(self) -> list: return ['D_real', 'D_fake', 'crit_loss']
+    def crit_terms(self) -> list: return ['D_real', 'D_fake'] + ['D_labelmix'] * self.labelmix + ['crit_loss']
+
+    @property
+    def labelmix(self) -> bool: return self.segmenting and bool(self.lambda_labelmix)
+
+    def mix_mask(self, mask:Tensor):
+        "LabelMix's mask for the critic step (whole classes of `mask` real (1) or fake (0)), or None without LabelMix"
+        return labelmix_mask(_onehot(mask, self.n_labels)) if self.labelmix else None
 
     def g_terms(self, mask:Tensor, fake:Tensor, real:Tensor, fake_preds, real_preds, kl=None, world:int=1) -> dict:
         """The generator's terms for `fake` made from `mask` (critic outputs on fake and real given), total in `gen_loss`.
         `world`: ranks sharing the global batch; the KL divergence, a sum over the batch, is scaled by it, so that DDP's
         mean of the ranks' gradients is the gradient of the global batch's sum, as in one process."""
-        t = dict(G_hinge=hinge_g_loss(fake_preds))
+        if self.segmenting: t = dict(G_oasis=oasis_g_loss(fake_preds, _onehot(mask, self.n_labels), self.ignore_index))
+        else: t = dict(G_hinge=hinge_g_loss(fake_preds))
         if 'G_feat' in self.gen_terms: t['G_feat'] = feature_matching_loss(fake_preds, real_preds, self.lambda_feat)
         if 'G_vgg' in self.gen_terms: t['G_vgg'] = self.vgg(fake.float(), real.float()) * self.lambda_vgg
         if 'G_kld' in self.gen_terms and kl is not None: t['G_kld'] = kld_loss(*kl, self.lambda_kld) * world
         return {**t, 'gen_loss': sum(t.values())}
 
-    def d_terms(self, mask:Tensor, fake_preds, real_preds) -> dict:
-        "The critic's hinge terms on its outputs for `mask`'s fake and real images, total in `crit_loss`."
-        d_fake, d_real = hinge_d_loss(fake_preds, real_preds)
-        return dict(D_real=d_real, D_fake=d_fake, crit_loss=d_fake + d_real)
+    def d_terms(self, mask:Tensor, fake_preds, real_preds, mixed:tuple=None) -> dict:
+        """The critic's terms on its outputs for `mask`'s fake and real images, total in `crit_loss`: the hinge, or OASIS's
+        cross-entropies; `mixed`: `(mix_mask, critic output on the mixed image)` for LabelMix."""
+        if not self.segmenting:
+            d_fake, d_real = hinge_d_loss(fake_preds, real_preds)
+            return dict(D_real=d_real, D_fake=d_fake, crit_loss=d_fake + d_real)
+        d_fake, d_real = oasis_d_loss(fake_preds, real_preds, _onehot(mask, self.n_labels), self.ignore_index)
+        t = dict(D_real=d_real, D_fake=d_fake)
+        if mixed is not None: t['D_labelmix'] = labelmix_loss(mixed[0], mixed[1], fake_preds, real_preds, self.lambda_labelmix)
+        return {**t, 'crit_loss': sum(t.values())}
 
     def forward(self, *args): raise TypeError("SpadeGANLoss is called by SpadeGANLearner's G and D steps: use g_terms / d_terms")
     def decodes(self, x): return SpadePhoto(_plain(x))   # predictions are photos in [-1,1], for show_results and loggers

@@ -126,13 +126,13 @@ def _generated_before(out) -> set:
 
 # %% ../nbs/25_generate.ipynb #c0b1a102
 def _generate_raster_cli(model, raster, out, masks, style, seed, bs, amp, channels_last, overwrite, quiet, remap,
-                         label_nodata, overlap, chips):
+                         label_nodata, overlap, chips, tile=None):
     "spade_generate --raster: a whole land-cover raster to a georeferenced GeoTIFF (see `generate_raster`)"
     from spade_fastai.raster import generate_raster
     if masks: raise ValueError("give --masks (chip-sized mask files) or --raster (a whole land-cover raster), not both")
     if out == 'generated': raise ValueError("--out is required with --raster: the GeoTIFF to write, e.g. --out synthetic.tif")
     r = generate_raster(model, raster, out, style=style, seed=0 if seed is None else seed, remap=remap, label_nodata=label_nodata,
-                        overlap=overlap, bs=bs, amp=amp_from_flag(amp), channels_last=channels_last, chips=chips,
+                        overlap=overlap, tile=tile, bs=bs, amp=amp_from_flag(amp), channels_last=channels_last, chips=chips,
                         overwrite=overwrite, progress=not quiet)
     print(f"spade_generate: wrote {r['out']} ({r['width']} x {r['height']} px, {r['tiles']} tiles of {r['tile'][0]} px, "
           f"overlap {r['overlap']}" + (f", {r['nodata_pixels']} nodata px masked" if r['nodata_pixels'] else '') + ')' +
@@ -157,13 +157,14 @@ def spade_generate(
     label_nodata:float=None,   # with --raster: the land cover's nodata value (default: the model's chips', the raster's)
     overlap:int=None,          # with --raster: tile overlap in px, blended (default: a quarter tile; 0 = plain grid)
     chips:str=None,            # with --raster: also write (label, image) chip pairs to this chip folder
+    tile:int=None,             # with --raster: tile side in px (default: the model's size); e.g. 256 for fewer seams and no texture repeated at the model's size
 ):
     "Generate images from mask files with a trained SPADE model; writes one PNG per mask as it goes, preview.png and manifest.csv. With --raster, a whole georeferenced land-cover raster."
     check_nums({'--bs': (bs, dict(lo=1, integer=True, what='masks per forward pass'))})
     if model is None: raise ValueError("--model is required: the model.safetensors (or learner.pkl) spade_train wrote")
     if raster is not None: return _generate_raster_cli(model, raster, out, masks, style, seed, bs, amp, channels_last,
-                                                       overwrite, quiet, remap, label_nodata, overlap, chips)
-    extra = [f'--{k.replace("_", "-")}' for k, v in dict(remap=remap, label_nodata=label_nodata, overlap=overlap, chips=chips).items() if v is not None]
+                                                       overwrite, quiet, remap, label_nodata, overlap, chips, tile)
+    extra = [f'--{k.replace("_", "-")}' for k, v in dict(remap=remap, label_nodata=label_nodata, overlap=overlap, chips=chips, tile=tile).items() if v is not None]
     if extra: raise ValueError(f"{', '.join(extra)} go with --raster (a whole land-cover raster), not with --masks")
     if not masks: raise ValueError("--masks is required: one or more mask files or folders (or --raster LANDCOVER.tif)")
     files = mask_files(masks)

@@ -66,9 +66,10 @@ def _as_style(style) -> Tensor:
 def generate(learn_or_G, # a SPADE learner, a `SpadeGAN` or a generator
              masks, # class-index masks (B,H,W) or (H,W), or label files of raw class ids (encoded with the class map)
              style=None, # style image(s) (paths or (B,3,H,W) tensors in [-1,1]) for models with the style encoder
-             seed:int=None, # seed of the random style code when there is no style image
+             seed:int=None, # seed of the random style code when there is no style image (or of the 3D noise, `noise_dim`)
              amp:str=None, # 'bf16' (or 'fp16' on a GPU): run the generator under autocast
-             code:Tensor=None, # one style code (1, z_dim) for every mask (e.g. a whole raster's), instead of `style`/`seed`
+             code:Tensor=None, # one style code (1, z_dim) or 3D noise vector (1, noise_dim) for every mask (e.g. a whole raster's), instead of `style`/`seed`
+             any_size:bool=False, # masks of another size than the model's (multiples of its stride; models without the style encoder)
             ) -> Tensor:
     """Images (B,3,H,W) in [-1,1], float32 on the CPU, for `masks`; style from `code`, or `style` images via the encoder,
     else random (`seed`). `amp='bf16'` (or 'fp16' on a GPU) runs G under autocast: faster, changes the maths."""
@@ -76,7 +77,7 @@ def generate(learn_or_G, # a SPADE learner, a `SpadeGAN` or a generator
     G, E = model.infer_G, model.encoder   # the averaged generator when the model has one
     cm = getattr(learn_or_G, 'classmap', None) if isinstance(learn_or_G, Learner) else getattr(model, 'classmap', None)
     m = as_masks(masks, cm)
-    check_mask_size(m, G, 'masks are' if m.shape[0] > 1 else 'the mask is')
+    if not any_size: check_mask_size(m, G, 'masks are' if m.shape[0] > 1 else 'the mask is')
     dev = next(G.parameters()).device
     m = m.to(dev)
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
@@ -91,4 +92,6 @@ def generate(learn_or_G, # a SPADE learner, a `SpadeGAN` or a generator
             elif z.shape[0] != m.shape[0]: raise ValueError(f"{z.shape[0]} style images for {m.shape[0]} masks: pass one, or one per mask")
         elif getattr(G, 'use_vae', False):
             z = torch.randn(m.shape[0], G.z_dim, generator=gen).to(dev)
+        elif getattr(G, 'noise_dim', 0):   # OASIS's 3D noise: one vector per image
+            z = torch.randn(m.shape[0], G.noise_dim, generator=gen).to(dev)
         return G(m, z).float().cpu()

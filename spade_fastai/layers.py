@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['one_hot_mask', 'LabelPyramid', 'resize_seg', 'parse_norm', 'SNWeight', 'LeanSpectralNorm', 'lean_spectral_norm',
-           'param_free_norm', 'maybe_spectral', 'SPADE', 'SPADEResnetBlock']
+           'param_free_norm', 'maybe_spectral', 'SPADE', 'CLADE', 'cond_norm', 'SPADEResnetBlock']
 
 # %% ../nbs/08_layers.ipynb #2e90c7a6
 import re
@@ -48,19 +48,22 @@ def resize_seg(seg, size) -> Tensor:
     return seg if tuple(seg.shape[-2:]) == tuple(size) else F.interpolate(seg, size=tuple(size), mode='nearest')
 
 # %% ../nbs/08_layers.ipynb #fb5f4ad9
-_SPADE_RE = re.compile(r'^(spectral)?spade(syncbatch|batch|instance)(\d+)x(\d+)$')
+_SPADE_RE = re.compile(r'^(spectral)?(spade|clade)(syncbatch|batch|instance)(?:(\d+)x(\d+))?$')
 _PLAIN_RE = re.compile(r'^(spectral)?(syncbatch|sync_batch|batch|instance|none)?$')
-_SPADE_FORMS = "'[spectral]spade{syncbatch|batch|instance}{k}x{k}' (e.g. 'spectralspadesyncbatch3x3')"
+_SPADE_FORMS = ("'[spectral]spade{syncbatch|batch|instance}{k}x{k}' (e.g. 'spectralspadesyncbatch3x3') or "
+                "'[spectral]clade{syncbatch|batch|instance}' (class-adaptive, e.g. 'spectralcladesyncbatch')")
 _PLAIN_FORMS = "'[spectral]{instance|batch|syncbatch|none}' (e.g. 'spectralinstance', 'spectral', 'instance')"
 
 def parse_norm(config:str, spade:bool=True) -> dict:
-    "Parse a reference norm string into dict(spectral, norm, ks) (ks only for SPADE strings)."
+    """Parse a reference norm string into dict(spectral, norm, ks), and for a generator's (`spade=True`) also `cond`: 'spade'
+    (a convolutional network on the label map, kernel `ks`) or 'clade' (a per-class lookup, `ks=1`)."""
     s = str(config).strip().lower()
     if spade:
         m = _SPADE_RE.match(s)
-        if m is None or m.group(3) != m.group(4) or int(m.group(3)) % 2 == 0:
-            raise ValueError(f"invalid SPADE norm string {config!r}; valid form: {_SPADE_FORMS} with k odd")
-        return dict(spectral=bool(m.group(1)), norm=m.group(2), ks=int(m.group(3)))
+        ok = m is not None and (m.group(4) is None if m.group(2) == 'clade' else
+                                m.group(4) is not None and m.group(4) == m.group(5) and int(m.group(4)) % 2 == 1)
+        if not ok: raise ValueError(f"invalid SPADE norm string {config!r}; valid form: {_SPADE_FORMS} with k odd")
+        return dict(spectral=bool(m.group(1)), norm=m.group(3), ks=int(m.group(4) or 1), cond=m.group(2))
     m = _PLAIN_RE.match(s)
     if m is None or s == '': raise ValueError(f"invalid norm string {config!r}; valid forms: {_PLAIN_FORMS}")
     norm = (m.group(2) or 'none').replace('sync_batch', 'syncbatch')
@@ -162,9 +165,28 @@ class SPADE(nn.Module):
         gamma, beta = self.mlp_gamma_beta(actv).chunk(2, dim=1)
         return torch.addcmul(beta, normalized, 1 + gamma)
 
+# %% ../nbs/08_layers.ipynb #8d1b4f1c
+class CLADE(nn.Module):
+    "Class-adaptive normalisation: `norm(x) * (1 + gamma[class]) + beta[class]`, the per-class lookup as a 1x1 convolution"
+    def __init__(self, norm_nc:int, label_nc:int, config:str='cladesyncbatch'):
+        super().__init__()
+        cfg = parse_norm(config, spade=True)
+        self.norm_nc, self.label_nc = norm_nc, label_nc
+        self.param_free_norm = param_free_norm(cfg['norm'], norm_nc)
+        self.mlp_gamma_beta = nn.Conv2d(label_nc, 2 * norm_nc, 1)   # one column (gamma, beta) per class
+
+    def forward(self, x:Tensor, seg) -> Tensor:
+        "`seg`: one-hot label map (any size) or a `LabelPyramid`."
+        gamma, beta = self.mlp_gamma_beta(resize_seg(seg, x.shape[-2:])).chunk(2, dim=1)
+        return torch.addcmul(beta, self.param_free_norm(x), 1 + gamma)
+
+def cond_norm(norm_nc:int, label_nc:int, config:str) -> nn.Module:
+    "The generator's label-conditioned normalisation named by `config` (spectral norm is the convolutions' business): `SPADE` or `CLADE`"
+    return (CLADE if parse_norm(config, spade=True)['cond'] == 'clade' else SPADE)(norm_nc, label_nc, config)
+
 # %% ../nbs/08_layers.ipynb #91b4d4d2
 class SPADEResnetBlock(nn.Module):
-    "Residual block of SPADE -> LeakyReLU -> conv, with a learned shortcut when `fin != fout`."
+    "Residual block of SPADE (or CLADE) -> LeakyReLU -> conv, with a learned shortcut when `fin != fout`."
     def __init__(self, fin:int, fout:int, label_nc:int, norm_G:str='spectralspadesyncbatch3x3'):
         super().__init__()
         cfg = parse_norm(norm_G, spade=True)
@@ -173,11 +195,11 @@ class SPADEResnetBlock(nn.Module):
         fmid = min(fin, fout)
         self.conv_0 = maybe_spectral(nn.Conv2d(fin, fmid, 3, padding=1), cfg['spectral'])
         self.conv_1 = maybe_spectral(nn.Conv2d(fmid, fout, 3, padding=1), cfg['spectral'])
-        self.norm_0 = SPADE(fin, label_nc, spade_cfg)
-        self.norm_1 = SPADE(fmid, label_nc, spade_cfg)
+        self.norm_0 = cond_norm(fin, label_nc, spade_cfg)
+        self.norm_1 = cond_norm(fmid, label_nc, spade_cfg)
         if self.learned_shortcut:
             self.conv_s = maybe_spectral(nn.Conv2d(fin, fout, 1, bias=False), cfg['spectral'])
-            self.norm_s = SPADE(fin, label_nc, spade_cfg)
+            self.norm_s = cond_norm(fin, label_nc, spade_cfg)
 
     def shortcut(self, x, seg): return self.conv_s(self.norm_s(x, seg)) if self.learned_shortcut else x
     def forward(self, x:Tensor, seg) -> Tensor:

@@ -35,7 +35,7 @@ from .callbacks import (SpadeGANTrainer, GANTermMetric, SpadeFixedSwitcher, Spad
                                     gan_loss_history, plot_gan_losses, SpadeEMA, ema_copy)
 
 # %% auto #0
-__all__ = ['SpadeGANLearner', 'spade_learner', 'wandb_process']
+__all__ = ['RECIPES', 'SpadeGANLearner', 'spade_learner', 'wandb_process']
 
 # %% ../nbs/17_learner.ipynb #1409deff
 class SpadeGANLearner(GANLearner):
@@ -81,15 +81,17 @@ class SpadeGANLearner(GANLearner):
             if self.model.encoder is not None:   # the style of the real image, reparametrised; KLD on (mu, logvar)
                 z, mu, logvar = self.model.encode(real, encoder=nets.E); st.kl = (mu, logvar)
             self.pred = st.fake = nets.G(mask, z); self('after_pred')
-            st.critic_out = self.model.discriminate(*st.critic_inputs(mask, self.pred, real), real_grad=False)   # the frozen critic: plain module
-            st.terms = self.loss_func.g_terms(mask, self.pred, real, *st.critic_out, st.kl, world=st.world)
+            c_mask, c_fake, c_real = st.critic_inputs(mask, self.pred, real)   # (augmented, with `diffaug`)
+            st.critic_out = self.model.discriminate(c_mask, c_fake, c_real, real_grad=False)   # the frozen critic: plain module
+            st.terms = self.loss_func.g_terms(c_mask, self.pred, real, *st.critic_out, st.kl, world=st.world)
         self.loss_grad = st.terms['gen_loss']; self.loss = self.loss_grad.detach().clone().float()   # float32 for the recorder under autocast
         self('after_loss')
         self._do_grad_opt()
         return self.pred.detach(), self.loss
 
     def _d_step(self, mask, real, fake=None):
-        "Critic step: a fake without gradients (the G step's, or G again after its update), D on [fake; real], backward, D's step"
+        """Critic step: a fake without gradients (the G step's, or G again after its update), D on [fake; real] (and, with
+        LabelMix, on a mix of the two by whole classes), backward, D's step"""
         self.gan_trainer.switch(False)
         st, m = self.gan_step, self.model; st.start('D'); nets = st.nets(m)
         with st.autocast:
@@ -99,8 +101,11 @@ class SpadeGANLearner(GANLearner):
                     fake = m.generator(mask, z)
             self.pred = st.fake = fake.detach(); self('after_pred')
             c_mask, c_fake, c_real = st.critic_inputs(mask, self.pred, real)   # (augmented, with `diffaug`)
-            st.critic_out = split_pred(nets.D(c_mask, torch.cat([c_fake, c_real])), fake.shape[0])
-            st.terms = self.loss_func.d_terms(mask, *st.critic_out)
+            mix = self.loss_func.mix_mask(c_mask)   # LabelMix (segmenting critic): 1 where a class is taken from the real image; else None
+            imgs = [c_fake, c_real] + ([c_fake + mix * (c_real - c_fake)] if mix is not None else [])   # (dtypes may differ under autocast)
+            pred_fake, rest = split_pred(nets.D(c_mask, torch.cat(imgs)), fake.shape[0])   # one pass over every image
+            st.critic_out = (pred_fake, rest) if mix is None else (pred_fake, *split_pred(rest, fake.shape[0]))
+            st.terms = self.loss_func.d_terms(c_mask, *st.critic_out[:2], mixed=None if mix is None else (mix, st.critic_out[2]))
         self.loss_grad = st.terms['crit_loss']; self.loss = self.loss_grad.detach().clone().float()
         self('after_loss')
         self._do_grad_opt()
@@ -206,6 +211,9 @@ def spade_learner(dls, # DataLoaders of (SpadeMask, SpadePhoto) batches: `spade_
                   reuse_fake:bool=False, # the D step reuses the G step's fake image (faster, not the reference's order)
                   ema:float=None, # decay of the generator's moving average (e.g. 0.999), which generation, export and evaluation use; None: none
                   diffaug:str=None, # DiffAugment policy for the critic's inputs, e.g. 'color,translation,cutout'; None: none
+                  critic:str='multiscale', # 'multiscale': the paper's patch critic; 'oasis': OASIS's segmenting U-Net critic and its losses
+                  lambda_labelmix:float=10., # weight of OASIS's LabelMix consistency loss (critic='oasis'; 0: none)
+                  noise_dim:int=0, # OASIS's 3D noise: random channels per image given to the generator with the label map (0: none)
                   decay_pct:float=0.5, # share of training at the end with the learning rates decaying linearly to 0
                   amp:str=None, # mixed precision: 'bf16' or 'fp16' (GPU only)
                   channels_last:bool=False, # channels_last memory format for the networks and batches
@@ -228,16 +236,17 @@ def spade_learner(dls, # DataLoaders of (SpadeMask, SpadePhoto) batches: `spade_
     check_nums({'lr_G=': (lrs[0], dict(lo=0, lo_open=True)), 'lr_D=': (lrs[1], dict(lo=0, lo_open=True)),
                 'beta2=': (beta2, dict(lo=0, hi=1, hi_open=True)), 'decay_pct=': (decay_pct, dict(lo=0, hi=1)),
                 'lambda_feat=': (lambda_feat, dict(lo=0)), 'lambda_vgg=': (lambda_vgg, dict(lo=0)),
-                'lambda_kld=': (lambda_kld, dict(lo=0)), 'n_crit=': (n_crit, dict(lo=1, integer=True)),
+                'lambda_kld=': (lambda_kld, dict(lo=0)), 'lambda_labelmix=': (lambda_labelmix, dict(lo=0)), 'n_crit=': (n_crit, dict(lo=1, integer=True)),
                 'n_gen=': (n_gen, dict(lo=1, integer=True))})
     vgg = vgg_loss_from(vgg_weights) if lambda_vgg else None
     nets = spade_networks(classmap.n_labels, size or _dls_size(dls), ngf=ngf, ndf=ndf, num_D=num_D, n_layers_D=n_layers_D,
-                          num_upsampling_layers=num_upsampling_layers, use_vae=use_vae, norm_G=norm_G, seed=seed)
+                          num_upsampling_layers=num_upsampling_layers, use_vae=use_vae, norm_G=norm_G, seed=seed,
+                          critic=critic, noise_dim=noise_dim)
     if ema is not None: check_nums({'ema=': (ema, dict(lo=0, hi=1, lo_open=True, hi_open=True))})
     model = SpadeGAN(nets['G'], nets['D'], nets['E'], net_options=nets['net_options'], classmap=classmap,
                      generator_ema=ema_copy(nets['G']) if ema is not None else None)
     augment = DiffAugment(classmap.n_labels, diffaug) if diffaug else None
-    loss = SpadeGANLoss(model, vgg, lambda_feat=lambda_feat, lambda_vgg=lambda_vgg, lambda_kld=lambda_kld)
+    loss = SpadeGANLoss(model, vgg, lambda_feat=lambda_feat, lambda_vgg=lambda_vgg, lambda_kld=lambda_kld, lambda_labelmix=lambda_labelmix)
     cbs = L(cbs)
     if adam not in ('torch', 'fastai'): raise ValueError(f"adam={adam!r}; use 'torch' (LeanAdam, torch's Adam maths) or 'fastai' (fastai's Adam)")
     if amp == 'fp16' and _on_cpu(dls):
@@ -309,3 +318,12 @@ def wandb_process(x:SpadeMask, y:SpadePhoto, samples, outs, preds):
         mask = cm.colorize(_plain(m).cpu()) if cm is not None else _plain(m).byte().cpu().numpy()
         table.add_data(wandb.Image(mask), wandb.Image(_uint8_hwc(out[0])), wandb.Image(_uint8_hwc(real)))
     return {'Prediction_Samples': table}
+
+# %% ../nbs/17_learner.ipynb #a0aaea71
+RECIPES = {
+    'paper': {},   # Park et al. 2019 exactly: the patch critic, hinge + feature matching (+ VGG), no averaging or augmentation
+    # The measured best on small land-cover chip sets. At the budgets measured so far (bench/RESULTS.md) no option beat the
+    # paper's recipe: EMA was level with it, DiffAugment and CLADE were behind, the OASIS critic far behind. Until one does,
+    # `recommended` is the paper's recipe; it changes only with evidence.
+    'recommended': {},
+}

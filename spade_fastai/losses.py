@@ -10,11 +10,13 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr
 from fastcore.meta import delegates
 from .checks import SpadeError
+from .layers import one_hot_mask
 
 # %% auto #0
 __all__ = ['VGG_SLICE_ENDS', 'VGG_LAYER_WEIGHTS', 'VGG19_IMAGENET_FILE', 'VGG19_CFG', 'scale_logits', 'hinge_d_loss',
-           'hinge_g_loss', 'feature_matching_loss', 'kld_loss', 'VGGWeightsError', 'imagenet_vgg19_state',
-           'load_state_file', 'vgg19_features_state', 'vgg19_features', 'vgg19_slices', 'VGG19Loss', 'vgg_loss_from']
+           'hinge_g_loss', 'feature_matching_loss', 'kld_loss', 'oasis_class_weights', 'oasis_d_loss', 'oasis_g_loss',
+           'labelmix_mask', 'labelmix_loss', 'VGGWeightsError', 'imagenet_vgg19_state', 'load_state_file',
+           'vgg19_features_state', 'vgg19_features', 'vgg19_slices', 'VGG19Loss', 'vgg_loss_from']
 
 # %% ../nbs/10_losses.ipynb #c4e8d600
 def scale_logits(preds:list) -> list:
@@ -47,6 +49,49 @@ def feature_matching_loss(fake_preds:list, real_preds:list, lambda_feat:float=10
 def kld_loss(mu:torch.Tensor, logvar:torch.Tensor, lambda_kld:float=0.05) -> torch.Tensor:
     "KL divergence of N(mu, exp(logvar)) from N(0, 1), summed, times `lambda_kld`."
     return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) * lambda_kld
+
+# %% ../nbs/10_losses.ipynb #ac684b3e
+def _onehot(mask:torch.Tensor, n_labels:int) -> torch.Tensor:
+    "A label map as a float one-hot (B,n_labels,H,W): index maps converted, one-hot maps (e.g. augmented, with empty pixels) as they are"
+    mask = mask.as_subclass(torch.Tensor)
+    return mask.float() if mask.is_floating_point() else one_hot_mask(mask, n_labels)
+
+def oasis_class_weights(onehot:torch.Tensor, ignore_index:int=None) -> torch.Tensor:
+    "Per-pixel weights (B,H,W) balancing a batch's classes: `numel / (n_present * pixels_of_class)`; ignore and unlabelled pixels 0"
+    occ = onehot.float().sum((0, 2, 3))
+    if ignore_index is not None: occ = occ.index_fill(0, torch.tensor([ignore_index], device=occ.device), 0.)
+    present = occ > 0
+    coef = torch.where(present, onehot[:, 0].numel() / (present.sum().clamp(min=1) * occ.clamp(min=1)), torch.zeros_like(occ))
+    return coef[onehot.argmax(1)] * (onehot.sum(1) > 0.5)
+
+def _seg_logits(preds:list) -> torch.Tensor:
+    "The segmenting critic's logits (B, n_labels+1, H, W) from its `[[logits]]` output, in float32"
+    return scale_logits(preds)[0].float()
+
+def _weighted_ce(logits:torch.Tensor, target:torch.Tensor, weights:torch.Tensor) -> torch.Tensor:
+    return (F.cross_entropy(logits, target, reduction='none') * weights).mean()
+
+def oasis_d_loss(fake_preds:list, real_preds:list, onehot:torch.Tensor, ignore_index:int=None) -> tuple:
+    "The segmenting critic's `(D_fake, D_real)`: class-balanced cross-entropy to 'fake' (index n_labels) and to the true classes"
+    fl, rl = _seg_logits(fake_preds), _seg_logits(real_preds)
+    w = oasis_class_weights(onehot, ignore_index)
+    fake_t = torch.full_like(w, fl.shape[1] - 1, dtype=torch.long)
+    return _weighted_ce(fl, fake_t, w), _weighted_ce(rl, onehot.argmax(1), w)
+
+def oasis_g_loss(fake_preds:list, onehot:torch.Tensor, ignore_index:int=None) -> torch.Tensor:
+    "The generator's `G_oasis`: class-balanced cross-entropy of the critic's logits on the fake to the true classes"
+    return _weighted_ce(_seg_logits(fake_preds), onehot.argmax(1), oasis_class_weights(onehot, ignore_index))
+
+def labelmix_mask(onehot:torch.Tensor) -> torch.Tensor:
+    "LabelMix's mask (B,1,H,W): each class present in each label map goes wholly to the real side (1) or the fake side (0) at random"
+    side = torch.randint(0, 2, onehot.shape[:2], device=onehot.device).to(onehot.dtype)   # a coin per (image, class)
+    return (onehot * side[:, :, None, None]).sum(1, keepdim=True)
+
+def labelmix_loss(mix:torch.Tensor, mixed_preds:list, fake_preds:list, real_preds:list, lambda_labelmix:float=10.) -> torch.Tensor:
+    "`lambda * mse(D(mix*real + (1-mix)*fake), mix*D(real) + (1-mix)*D(fake))` on the segmenting critic's logits"
+    m = mix.float()
+    target = m * _seg_logits(real_preds) + (1 - m) * _seg_logits(fake_preds)
+    return F.mse_loss(_seg_logits(mixed_preds), target) * lambda_labelmix
 
 # %% ../nbs/10_losses.ipynb #055ec3a7
 VGG_SLICE_ENDS = (2, 7, 12, 21, 30)

@@ -18,7 +18,8 @@ from .inference import generate, _gan_model, _eval_mode, _as_style
 from .checks import atomic_path, check_nums, Interrupted
 
 # %% auto #0
-__all__ = ['tile_starts', 'feather', 'LandCover', 'style_code', 'generate_raster', 'write_raster_chips', 'seam_ratio']
+__all__ = ['tile_starts', 'feather', 'LandCover', 'style_code', 'generate_raster', 'write_raster_chips', 'seam_ratio',
+           'tile_pattern']
 
 # %% ../nbs/20_raster.ipynb #c0b1a007
 def tile_starts(n:int, tile:int, overlap:int) -> list:
@@ -81,10 +82,14 @@ class LandCover:
 
 # %% ../nbs/20_raster.ipynb #c0b1a014
 def style_code(model:SpadeGAN, style=None, seed:int=None):
-    "One style code (1, z_dim) for a whole raster: the encoder's code of `style`, else drawn from `seed`; None without an encoder"
+    """One style code (1, z_dim) for a whole raster: the encoder's code of `style`, else drawn from `seed`; for a model with
+    3D noise one noise vector (1, noise_dim) from `seed`, the same in every tile, so the noise is continuous across tiles;
+    None for a model with neither"""
     G, E = model.generator, model.encoder
     if not getattr(G, 'use_vae', False):
         if style is not None: raise ValueError("this model has no style encoder (trained without --use-vae): generate without a style image")
+        if getattr(G, 'noise_dim', 0):
+            return torch.randn(1, G.noise_dim, generator=torch.Generator().manual_seed(seed if seed is not None else 0)).to(next(G.parameters()).device)
         return None
     dev = next(G.parameters()).device
     gen = torch.Generator().manual_seed(seed if seed is not None else 0)
@@ -122,6 +127,7 @@ def generate_raster(model, # a learner, a SpadeGAN, or a model path (model.safet
                     remap=None, # 'FROM:TO,...' / JSON / 'chesapeake13to7'; default: what the model's chips were prepared with
                     label_nodata=None, # the land cover's nodata value; default: the model's chips', the raster's, the ignore id
                     overlap:int=None, # tile overlap in px (default: a quarter of the tile); 0 for a plain grid (seams)
+                    tile:int=None, # tile side in px (default: the model's size); larger (a multiple of 32) for fewer seams and no texture repeated at the model's size (models without the style encoder)
                     bs:int=8, # tiles per forward pass
                     amp:str=None, # 'bf16' / 'fp16' autocast
                     channels_last:bool=False, # channels_last memory format
@@ -133,6 +139,11 @@ def generate_raster(model, # a learner, a SpadeGAN, or a model path (model.safet
     gan, cm, prep = _model_and_classes(model)
     if cm is None: raise ValueError("the model has no saved class map, so the land cover cannot be encoded")
     th, tw = gan.generator.size
+    if tile is not None and (tile, tile) != (th, tw):
+        check_nums({'tile=': (tile, dict(lo=1, integer=True))})
+        try: gan.infer_G.grid((tile, tile))
+        except ValueError as e: raise ValueError(f"--tile {tile}: {e}") from None
+        th = tw = tile
     overlap = min(th, tw) // 4 if overlap is None else overlap
     check_nums({'overlap=': (overlap, dict(lo=0, hi=min(th, tw) // 2, integer=True, what='pixels, at most half a tile')),
                 'bs=': (bs, dict(lo=1, integer=True))})
@@ -161,7 +172,8 @@ def generate_raster(model, # a learner, a SpadeGAN, or a model path (model.safet
         try:
             with atomic_path(out) as tmp, rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), \
                  rasterio.open(tmp, 'w', **_geotiff_profile(src, W, H)) as dst:
-                _blend_rows(lc, dst, gan, z, ys, xs, (th, tw), wy, wx, bs, amp, n_bad > 0, bar)
+                _blend_rows(lc, dst, gan, z, ys, xs, (th, tw), wy, wx, bs, amp, n_bad > 0, bar,
+                            any_size=(th, tw) != tuple(gan.generator.size))
         except KeyboardInterrupt:
             raise Interrupted(f"nothing was written to {out}" + (" (the earlier file is unchanged)" if out.exists() else '') +
                               "; run the command again to generate it") from None
@@ -181,7 +193,7 @@ def _tile_masks(idx:np.ndarray, xs, th:int, tw:int) -> torch.Tensor:
     if h < th or w < tw: idx = np.pad(idx, ((0, max(0, th - h)), (0, max(0, tw - w))), mode='edge')
     return torch.from_numpy(np.stack([idx[:th, x:x + tw] for x in xs]))
 
-def _blend_rows(lc:LandCover, dst, gan, z, ys, xs, tile, wy, wx, bs, amp, masked, bar):
+def _blend_rows(lc:LandCover, dst, gan, z, ys, xs, tile, wy, wx, bs, amp, masked, bar, any_size=False):
     "Generate, blend and write the raster one row of tiles at a time (buffers: one tile row by the raster width)"
     (th, tw), H, W = tile, lc.src.height, lc.src.width
     hh, ww = min(th, H), min(tw, W)
@@ -192,7 +204,7 @@ def _blend_rows(lc:LandCover, dst, gan, z, ys, xs, tile, wy, wx, bs, amp, masked
         idx, bad = lc.indices(Window(0, y0, W, hh))
         tiles = _tile_masks(idx, xs, th, tw)
         for i in range(0, len(xs), bs):
-            imgs = generate(gan, tiles[i:i + bs], code=z, amp=amp)[:, :, :hh, :ww].numpy()
+            imgs = generate(gan, tiles[i:i + bs], code=z, amp=amp, any_size=any_size)[:, :, :hh, :ww].numpy()
             if not np.isfinite(imgs).all():
                 raise ValueError(f"the generator gave non-finite pixels for tiles in rows {y0}-{y0 + hh}" +
                                          (f" under amp={amp!r}: run without --amp" if amp else ": the model's weights are broken"))
@@ -241,3 +253,22 @@ def seam_ratio(img:np.ndarray, xb, yb) -> float:
     across = np.concatenate([dx[:, cx].ravel(), dy[cy].ravel()])
     inside = np.concatenate([dx[:, ~cx].ravel(), dy[~cy].ravel()])
     return float(across.mean() / inside.mean())
+
+# %% ../nbs/20_raster.ipynb #788fc792
+def _highpass(g:np.ndarray, sigma:float) -> np.ndarray:
+    "`g` minus its Gaussian blur of `sigma` px (in frequency, periodic edges): the texture without the large regions"
+    ky, kx = np.fft.fftfreq(g.shape[0])[:, None], np.fft.fftfreq(g.shape[1])[None]
+    return g - np.real(np.fft.ifft2(np.fft.fft2(g) * np.exp(-(kx ** 2 + ky ** 2) * (2 * np.pi * sigma) ** 2 / 2)))
+
+def tile_pattern(img:np.ndarray, stride:int, halfwidth:int=None) -> dict:
+    """The autocorrelation of `img`'s (C,H,W) texture (brightness minus its blur over a quarter stride, so that the land
+    cover's large regions do not dominate) at lag `stride`, mean of horizontal and vertical, against its mean at the
+    neighbouring lags `stride +- 3 .. halfwidth` (default a quarter stride, at least 4). `excess` well above 0 is a
+    texture repeated every `stride` pixels; real imagery decays smoothly with the lag (excess about 0)."""
+    g = _highpass(np.asarray(img, np.float64).mean(0), max(2., stride / 4))
+    def ac(lag):
+        return (np.corrcoef(g[:, :-lag].ravel(), g[:, lag:].ravel())[0, 1] + np.corrcoef(g[:-lag].ravel(), g[lag:].ravel())[0, 1]) / 2
+    hw = max(4, stride // 4) if halfwidth is None else halfwidth
+    near = float(np.mean([ac(stride + d) for d in range(-hw, hw + 1) if abs(d) >= 3 and 0 < stride + d < min(g.shape)]))
+    at = float(ac(stride))
+    return dict(at_stride=at, neighbours=near, excess=at - near)

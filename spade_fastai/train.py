@@ -21,14 +21,14 @@ import torch.distributed as dist
 from .distributed import init_distributed, rank, world_size, barrier, RankTimeout
 from .optim import lr_decay_mult
 from .callbacks import plot_gan_losses, gan_loss_history
-from .learner import spade_learner, _dls_size
+from .learner import spade_learner, _dls_size, RECIPES
 from .io import save_spade, SpadeCheckpoint, NaNGuard, find_checkpoint, read_checkpoint, check_checkpoint_fits
 
 # %% auto #0
 __all__ = ['SAMPLE_DEMO', 'DATA_DEFAULTS', 'RUN_FILES', 'RESUME_KEYS', 'train_settings', 'write_losses_csv', 'save_figure',
            'save_batch', 'save_results', 'write_step_losses', 'check_train_options', 'earlier_run',
            'prepare_run_folder', 'clear_run', 'check_resume_settings', 'launcher_words', 'resume_command', 'chip_prep',
-           'spade_train', 'schedule_change']
+           'recipe_options', 'spade_train', 'schedule_change']
 
 # %% ../nbs/24_train.ipynb #98c5eb40
 SAMPLE_DEMO = dict(size=32, ngf=16, ndf=16, epochs=20, bs=8, lr_g=2e-4, lr_d=4e-4)
@@ -92,7 +92,8 @@ def _describe(data, out, s, n_chips) -> str:
 RUN_FILES = ('model.safetensors', 'learner.pkl', 'best_model.safetensors', 'losses.csv', 'losses_steps.csv',
              'losses.png', 'results.png', 'batch.png', 'run.json')
 RESUME_KEYS = ('data', 'size', 'ngf', 'ndf', 'use_vae', 'bs', 'lr_g', 'lr_d', 'beta2', 'vgg_weights', 'seed',
-               'valid_pct', 'n_sample', 'norm_g', 'augment', 'split_seed', 'ema', 'diffaug')
+               'valid_pct', 'n_sample', 'norm_g', 'augment', 'split_seed', 'ema', 'diffaug', 'critic', 'lambda_labelmix',
+               'noise_dim')
 
 def check_train_options(size=None, bs=None, epochs=None, ngf=None, ndf=None, lr_g=None, lr_d=None, beta2=None,
                         n_sample=None, valid_pct=None, num_workers=None, threads=None, eval_every=None,
@@ -196,6 +197,16 @@ def chip_prep(chips) -> dict:
     except (OSError, ValueError): return {}
     return {k: v for k, v in dict(remap=s.get('remap'), label_nodata=(s.get('source') or {}).get('label_nodata')).items() if v is not None}
 
+# %% ../nbs/24_train.ipynb #2a6a42a8
+_RECIPE_FLAGS = ('ema', 'diffaug', 'critic', 'lambda_labelmix', 'noise_dim', 'norm_g')
+
+def recipe_options(recipe:str, given:dict, defaults:dict) -> dict:
+    """The recipe options `spade_train` trains with: `--recipe`'s values (`RECIPES`, in spade_learner's names) for the ones
+    left at their defaults, the values given for the others"""
+    if recipe not in RECIPES: raise ValueError(f"--recipe {recipe}: use one of {', '.join(RECIPES)}")
+    preset = {('norm_g' if k == 'norm_G' else k): v for k, v in RECIPES[recipe].items()}
+    return {k: (preset[k] if k in preset and given[k] == defaults[k] else given[k]) for k in _RECIPE_FLAGS}
+
 # %% ../nbs/24_train.ipynb #fdbcbb57
 @spade_cli
 def spade_train(
@@ -231,11 +242,18 @@ def spade_train(
     scale_lr:bool=False,      # under torchrun: multiply the learning rates by the number of processes (linear scaling)
     ema:float=None,           # keep a moving average of the generator with this decay (e.g. 0.999) and generate with it
     diffaug:str=None,         # DiffAugment of the critic's inputs, e.g. color,translation,cutout (small chip sets)
+    critic:str='multiscale',  # multiscale (the paper's patch critic) or oasis (OASIS's segmenting critic and losses)
+    lambda_labelmix:float=10., # weight of OASIS's LabelMix loss (--critic oasis; 0 turns it off)
+    noise_dim:int=0,          # OASIS's 3D noise channels for the generator (e.g. 64); 0: none
+    recipe:str='paper',       # paper (the reference model exactly) or recommended (the measured best for small chip sets); options given explicitly win
     dist_timeout:float=1800,  # under torchrun: seconds a process may wait for the others (rank 0's checkpoints, --eval-every)
 ):
     "Train SPADE on a chip folder (or the built-in sample); write weights, learner, results and loss curves to --out."
     given, t0 = dict(locals()), time.time()
-    check_nums({'--dist-timeout': (dist_timeout, dict(lo=0, lo_open=True))})
+    defaults = {k: v.default for k, v in inspect.signature(spade_train).parameters.items()}
+    ema, diffaug, critic, lambda_labelmix, noise_dim, norm_g = recipe_options(recipe, given, defaults).values()
+    check_nums({'--dist-timeout': (dist_timeout, dict(lo=0, lo_open=True)), '--noise-dim': (noise_dim, dict(lo=0, integer=True)),
+                '--lambda-labelmix': (lambda_labelmix, dict(lo=0))})
     init_distributed(timeout=dist_timeout)   # under torchrun: join the process group; rank 0 alone writes and prints
     main = rank() == 0
     say = print if main else (lambda *a, **k: None)
@@ -259,7 +277,8 @@ def spade_train(
     s['size'] = list(_dls_size(dls))
     settings = dict(data=None if data is None else str(Path(data).resolve()), **s, use_vae=use_vae, beta2=beta2,
                     seed=seed, split_seed=split_seed, valid_pct=valid_pct, n_sample=n_sample if data is None else None, norm_g=norm_g,
-                    augment=not no_augment, processes=world_size(), scale_lr=scale_lr, ema=ema, diffaug=diffaug)
+                    augment=not no_augment, processes=world_size(), scale_lr=scale_lr, ema=ema, diffaug=diffaug,
+                    critic=critic, lambda_labelmix=lambda_labelmix, noise_dim=noise_dim, recipe=recipe)
     if resume: check_resume_settings(out, settings)
     say(_describe(data, out, s, len(dls.train_ds) + len(dls.valid_ds)))
     lrs = (s['lr_g'], s['lr_d'])
@@ -282,7 +301,8 @@ def spade_train(
         barrier("the preparation of the --eval-every judge")
     learn = spade_learner(dls, ngf=s['ngf'], ndf=s['ndf'], use_vae=use_vae, vgg_weights=s['vgg_weights'], beta2=beta2,
                           lr=lrs, amp=amp_from_flag(amp, verbose=main),
-                          channels_last=channels_last, seed=seed, norm_G=norm_g, ema=ema, diffaug=diffaug, cbs=cbs)
+                          channels_last=channels_last, seed=seed, norm_G=norm_g, ema=ema, diffaug=diffaug, cbs=cbs,
+                          critic=critic, lambda_labelmix=lambda_labelmix, noise_dim=noise_dim)
     if resume:   # before any training: one clear line
         ck = read_checkpoint(out/'checkpoints'); check_checkpoint_fits(learn, ck)
         if ck['epoch'] >= s['epochs']:
@@ -293,7 +313,6 @@ def spade_train(
     learn.path = out
     learn.train_meta.update(valid_pct=valid_pct, seed=seed if split_seed is None else split_seed,   # the split (spade_learner recorded its chips)
                             prep=chip_prep(chips))   # how spade_prep made the chips, for generate_raster
-    defaults = {k: v.default for k, v in inspect.signature(spade_train).parameters.items()}
     if main:
         write_text(out/'run.json', json.dumps(dict(settings=settings, resume=resume_command(data, out, given, defaults),
                                                    processes=world_size()), indent=1))
