@@ -35,7 +35,7 @@ from .callbacks import (SpadeGANTrainer, GANTermMetric, SpadeFixedSwitcher, Spad
                                     gan_loss_history, plot_gan_losses, SpadeEMA, ema_copy)
 
 # %% auto #0
-__all__ = ['RECIPES', 'SpadeGANLearner', 'spade_learner', 'wandb_process']
+__all__ = ['RECIPES', 'SpadeGANLearner', 'backbone_state', 'spade_learner', 'wandb_process']
 
 # %% ../nbs/17_learner.ipynb #1409deff
 class SpadeGANLearner(GANLearner):
@@ -191,6 +191,23 @@ def _dls_size(dls) -> tuple:
         if isinstance(t, SpadeCrop): return tuple(t.size)
     return tuple(dls.one_batch()[1].shape[-2:])
 
+# %% ../nbs/17_learner.ipynb #f42a0fb0
+def backbone_state(path) -> dict:
+    "torchvision's ResNet-18 weights from a .pth or .safetensors file, for `critic='features'`; one clear error otherwise"
+    fix = ("pass torchvision's ImageNet ResNet-18 weights as a file: resnet18-f37072fd.pth, from "
+           "https://download.pytorch.org/models/resnet18-f37072fd.pth (or torch.hub's cache, ~/.cache/torch/hub/checkpoints)")
+    if path is None: raise ValueError(f"critic='features' judges images on pretrained features: {fix} (critic_weights=, spade_train --critic-weights)")
+    p = Path(path)
+    if not p.is_file(): raise FileNotFoundError(f"critic weights {p} not found; {fix}")
+    try:
+        if p.suffix == '.safetensors':
+            from safetensors.torch import load_file
+            sd = load_file(str(p))
+        else: sd = torch.load(p, map_location='cpu', weights_only=True)
+    except Exception as e: raise ValueError(f"cannot read the critic weights {p} ({type(e).__name__}: {e}): it is truncated or not a weights file; {fix}") from None
+    if not isinstance(sd, dict): raise ValueError(f"{p} holds a {type(sd).__name__}, not a state dict; {fix}")
+    return sd
+
 # %% ../nbs/17_learner.ipynb #bc19fc83
 def spade_learner(dls, # DataLoaders of (SpadeMask, SpadePhoto) batches: `spade_dls`, `spade_dls_from_torch` or `torchgeo_dls`
                   ngf:int=64, # generator width (the paper's 64)
@@ -211,7 +228,8 @@ def spade_learner(dls, # DataLoaders of (SpadeMask, SpadePhoto) batches: `spade_
                   reuse_fake:bool=False, # the D step reuses the G step's fake image (faster, not the reference's order)
                   ema:float=None, # decay of the generator's moving average (e.g. 0.999), which generation, export and evaluation use; None: none
                   diffaug:str=None, # DiffAugment policy for the critic's inputs, e.g. 'color,translation,cutout'; None: none
-                  critic:str='multiscale', # 'multiscale': the paper's patch critic; 'oasis': OASIS's segmenting U-Net critic and its losses
+                  critic:str='multiscale', # 'multiscale': the paper's patch critic; 'oasis': OASIS's segmenting U-Net critic and its losses; 'features': heads on a frozen pretrained ResNet-18
+                  critic_weights=None, # critic='features': torchvision's ResNet-18 weights file (resnet18-f37072fd.pth, .pth or .safetensors)
                   lambda_labelmix:float=10., # weight of OASIS's LabelMix consistency loss (critic='oasis'; 0: none)
                   noise_dim:int=0, # OASIS's 3D noise: random channels per image given to the generator with the label map (0: none)
                   decay_pct:float=0.5, # share of training at the end with the learning rates decaying linearly to 0
@@ -243,6 +261,7 @@ def spade_learner(dls, # DataLoaders of (SpadeMask, SpadePhoto) batches: `spade_
                           num_upsampling_layers=num_upsampling_layers, use_vae=use_vae, norm_G=norm_G, seed=seed,
                           critic=critic, noise_dim=noise_dim)
     if ema is not None: check_nums({'ema=': (ema, dict(lo=0, hi=1, lo_open=True, hi_open=True))})
+    if critic == 'features': nets['D'].load_backbone(backbone_state(critic_weights))
     model = SpadeGAN(nets['G'], nets['D'], nets['E'], net_options=nets['net_options'], classmap=classmap,
                      generator_ema=ema_copy(nets['G']) if ema is not None else None)
     augment = DiffAugment(classmap.n_labels, diffaug) if diffaug else None

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['UPSAMPLING_LAYERS', 'INIT_TYPES', 'SN_INITS', 'CRITICS', 'PARITY', 'as_hw', 'latent_grid', 'seg_input',
            'SPADEGenerator', 'norm_conv', 'ConvEncoder', 'NLayerDiscriminator', 'PairCritic', 'MultiscaleDiscriminator',
-           'no_power_iteration', 'split_pred', 'OASISDiscriminator', 'init_weights', 'count_params', 'spade_networks',
-           'convert_reference_state_dict', 'summary_counts', 'spade_summary']
+           'no_power_iteration', 'split_pred', 'OASISDiscriminator', 'FeatureCritic', 'init_weights', 'count_params',
+           'spade_networks', 'convert_reference_state_dict', 'summary_counts', 'spade_summary']
 
 # %% ../nbs/09_models.ipynb #341e8b47
 import sys, json, math, contextlib
@@ -277,6 +277,50 @@ class OASISDiscriminator(PairCritic):
         for i in range(1, self.n_down): x = self.up[i](torch.cat([x, feats[-1 - i]], 1))
         return [[self.layer_out(x)]]
 
+# %% ../nbs/09_models.ipynb #1d01478a
+class FeatureCritic(PairCritic):
+    "Conditional patch critic on a frozen ResNet-18's features (1/4, 1/8, 1/16 of the image), one trainable head per scale"
+    MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)   # torchvision's ImageNet normalisation
+    def __init__(self, n_labels:int, ndf:int=64):
+        super().__init__()
+        import torchvision
+        r = torchvision.models.resnet18(weights=None)
+        self.n_labels = n_labels
+        self.backbone = nn.ModuleDict(dict(stem=nn.Sequential(r.conv1, r.bn1, r.relu, r.maxpool, r.layer1), layer2=r.layer2, layer3=r.layer3))
+        for m in self.backbone.modules():   # frozen for good: weights as buffers (a GAN trainer's freeze/unfreeze toggles parameters)
+            for n, p in list(m.named_parameters(recurse=False)): delattr(m, n); m.register_buffer(n, p.detach())
+        self.heads = nn.ModuleList(nn.Sequential(maybe_spectral(nn.Conv2d(c + n_labels, ndf, 3, padding=1), True), nn.LeakyReLU(0.2),
+                                                 nn.Conv2d(ndf, 1, 1)) for c in (64, 128, 256))
+        self.register_buffer('mean', torch.tensor(self.MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer('std', torch.tensor(self.STD).view(1, 3, 1, 1), persistent=False)
+
+    def train(self, mode:bool=True):
+        "Training mode for the heads; the frozen backbone keeps its batch-norm statistics (eval mode) always"
+        super().train(mode); self.backbone.eval(); return self
+
+    def load_backbone(self, sd:dict):
+        "Load torchvision ResNet-18 weights (its `state_dict`, e.g. resnet18-f37072fd.pth) into the frozen backbone"
+        alias = {'0': 'conv1', '1': 'bn1', '4': 'layer1'}   # the stem's modules: torchvision's names
+        new = {}
+        for k in self.backbone.state_dict():
+            if k.startswith('stem.'): _, idx, tail = k.split('.', 2); src = f'{alias[idx]}.{tail}'
+            else: src = k
+            if src not in sd: raise ValueError(f"the backbone weights have no {src!r}: pass torchvision's ResNet-18 state dict (resnet18-f37072fd.pth)")
+            new[k] = sd[src]
+        self.backbone.load_state_dict(new)
+
+    def forward(self, mask:Tensor, img:Tensor) -> list:
+        "Per scale (1/4, 1/8, 1/16), `[head features, patch logits]`"
+        x = ((img.as_subclass(Tensor) + 1) / 2 - self.mean.to(img.dtype)) / self.std.to(img.dtype)
+        seg = seg_input(mask, self.n_labels, dtype=x.dtype)
+        if x.shape[0] != seg.shape[0]: seg = seg.repeat(x.shape[0] // seg.shape[0], 1, 1, 1)
+        res = []
+        for name, head in zip(('stem', 'layer2', 'layer3'), self.heads):
+            x = self.backbone[name](x)
+            h = head[1](head[0](torch.cat([x, F.interpolate(seg, size=x.shape[-2:], mode='nearest')], 1)))
+            res.append([h, head[2](h)])
+        return res
+
 # %% ../nbs/09_models.ipynb #88769fc3
 def _weight(m:nn.Module):
     "The learnable weight of `m` (the original weight under spectral norm)."
@@ -316,7 +360,7 @@ def count_params(module:nn.Module) -> int:
     "Number of parameters of `module` (spectral norm's u, v are buffers and are not counted)."
     return sum(p.numel() for p in module.parameters()) if module is not None else 0
 
-CRITICS = ('multiscale', 'oasis')
+CRITICS = ('multiscale', 'oasis', 'features')
 
 def spade_networks(n_labels:int, size=256, ngf:int=64, ndf:int=64, num_upsampling_layers:str='normal',
                    use_vae:bool=False, z_dim:int=256, num_D:int=2, n_layers_D:int=4,
@@ -324,7 +368,7 @@ def spade_networks(n_labels:int, size=256, ngf:int=64, ndf:int=64, num_upsamplin
                    init_type:str='xavier', init_gain:float=0.02, sn_init:str='pytorch', seed:int=None, device=None,
                    critic:str='multiscale', noise_dim:int=0) -> dict:
     """Build and initialise G, D (and E with `use_vae`): dict(G, D, E, options, net_options). `critic`: 'multiscale' (the
-    paper's patch critic) or 'oasis' (the segmenting U-Net); `noise_dim`: OASIS's 3D noise channels (0: none, the paper)."""
+    paper's patch critic), 'oasis' (the segmenting U-Net) or 'features' (heads on a frozen ResNet-18; its weights loaded after); `noise_dim`: OASIS's 3D noise channels (0: none, the paper)."""
     if critic not in CRITICS: raise ValueError(f"critic={critic!r}; use one of {', '.join(CRITICS)}")
     check_nums({'n_labels=': (n_labels, dict(lo=1, integer=True)), 'ngf=': (ngf, dict(lo=2 if num_upsampling_layers == 'most' else 1, integer=True)),
                 'ndf=': (ndf, dict(lo=1, integer=True)), 'z_dim=': (z_dim, dict(lo=1, integer=True)),
@@ -336,7 +380,7 @@ def spade_networks(n_labels:int, size=256, ngf:int=64, ndf:int=64, num_upsamplin
     def build():
         G = SPADEGenerator(n_labels, (h, w), ngf, num_upsampling_layers, use_vae, z_dim, norm_G, noise_dim)
         D = (MultiscaleDiscriminator(n_labels, ndf, num_D, n_layers_D, norm_D) if critic == 'multiscale'
-             else OASISDiscriminator(n_labels, ndf, (h, w)))
+             else OASISDiscriminator(n_labels, ndf, (h, w)) if critic == 'oasis' else FeatureCritic(n_labels, ndf))
         E = ConvEncoder(ngf, z_dim, norm_E) if use_vae else None
         for net in (G, D, E):
             if net is not None: init_weights(net, init_type, init_gain, sn_init)

@@ -242,7 +242,8 @@ def spade_train(
     scale_lr:bool=False,      # under torchrun: multiply the learning rates by the number of processes (linear scaling)
     ema:float=None,           # keep a moving average of the generator with this decay (e.g. 0.999) and generate with it
     diffaug:str=None,         # DiffAugment of the critic's inputs, e.g. color,translation,cutout (small chip sets)
-    critic:str='multiscale',  # multiscale (the paper's patch critic) or oasis (OASIS's segmenting critic and losses)
+    critic:str='multiscale',  # multiscale (the paper's patch critic), oasis (OASIS's segmenting critic and losses) or features (heads on a frozen pretrained ResNet-18)
+    critic_weights:str=None,  # --critic features: torchvision's ResNet-18 weights file (resnet18-f37072fd.pth)
     lambda_labelmix:float=10., # weight of OASIS's LabelMix loss (--critic oasis; 0 turns it off)
     noise_dim:int=0,          # OASIS's 3D noise channels for the generator (e.g. 64); 0: none
     recipe:str='paper',       # paper (the reference model exactly) or recommended (the measured best for small chip sets); options given explicitly win
@@ -302,7 +303,7 @@ def spade_train(
     learn = spade_learner(dls, ngf=s['ngf'], ndf=s['ndf'], use_vae=use_vae, vgg_weights=s['vgg_weights'], beta2=beta2,
                           lr=lrs, amp=amp_from_flag(amp, verbose=main),
                           channels_last=channels_last, seed=seed, norm_G=norm_g, ema=ema, diffaug=diffaug, cbs=cbs,
-                          critic=critic, lambda_labelmix=lambda_labelmix, noise_dim=noise_dim)
+                          critic=critic, critic_weights=critic_weights, lambda_labelmix=lambda_labelmix, noise_dim=noise_dim)
     if resume:   # before any training: one clear line
         ck = read_checkpoint(out/'checkpoints'); check_checkpoint_fits(learn, ck)
         if ck['epoch'] >= s['epochs']:
