@@ -13,8 +13,8 @@ with quiet_fastai_import():   # fastai's import-time warnings, about fastai's ow
     from fastai.torch_core import params
     from fastai.vision.gan import GANModule
 from .losses import (hinge_d_loss, hinge_g_loss, feature_matching_loss, kld_loss, oasis_d_loss, oasis_g_loss,
-                                 labelmix_mask, labelmix_loss, _onehot)
-from .models import OASISDiscriminator
+                                 labelmix_mask, labelmix_loss)
+from .models import OASISDiscriminator, seg_input
 from .data import SpadePhoto
 from .layers import one_hot_mask
 
@@ -94,13 +94,13 @@ class SpadeGANLoss(nn.Module):
 
     def mix_mask(self, mask:Tensor):
         "LabelMix's mask for the critic step (whole classes of `mask` real (1) or fake (0)), or None without LabelMix"
-        return labelmix_mask(_onehot(mask, self.n_labels)) if self.labelmix else None
+        return labelmix_mask(seg_input(mask, self.n_labels)) if self.labelmix else None
 
     def g_terms(self, mask:Tensor, fake:Tensor, real:Tensor, fake_preds, real_preds, kl=None, world:int=1) -> dict:
         """The generator's terms for `fake` made from `mask` (critic outputs on fake and real given), total in `gen_loss`.
         `world`: ranks sharing the global batch; the KL divergence, a sum over the batch, is scaled by it, so that DDP's
         mean of the ranks' gradients is the gradient of the global batch's sum, as in one process."""
-        if self.segmenting: t = dict(G_oasis=oasis_g_loss(fake_preds, _onehot(mask, self.n_labels), self.ignore_index))
+        if self.segmenting: t = dict(G_oasis=oasis_g_loss(fake_preds, seg_input(mask, self.n_labels), self.ignore_index))
         else: t = dict(G_hinge=hinge_g_loss(fake_preds))
         if 'G_feat' in self.gen_terms: t['G_feat'] = feature_matching_loss(fake_preds, real_preds, self.lambda_feat)
         if 'G_vgg' in self.gen_terms: t['G_vgg'] = self.vgg(fake.float(), real.float()) * self.lambda_vgg
@@ -113,7 +113,7 @@ class SpadeGANLoss(nn.Module):
         if not self.segmenting:
             d_fake, d_real = hinge_d_loss(fake_preds, real_preds)
             return dict(D_real=d_real, D_fake=d_fake, crit_loss=d_fake + d_real)
-        d_fake, d_real = oasis_d_loss(fake_preds, real_preds, _onehot(mask, self.n_labels), self.ignore_index)
+        d_fake, d_real = oasis_d_loss(fake_preds, real_preds, seg_input(mask, self.n_labels), self.ignore_index)
         t = dict(D_real=d_real, D_fake=d_fake)
         if mixed is not None: t['D_labelmix'] = labelmix_loss(mixed[0], mixed[1], fake_preds, real_preds, self.lambda_labelmix)
         return {**t, 'crit_loss': sum(t.values())}

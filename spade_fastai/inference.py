@@ -90,8 +90,6 @@ def generate(learn_or_G, # a SPADE learner, a `SpadeGAN` or a generator
             z = SpadeGAN.encode(model, _as_style(style).to(dev), generator=gen)[0]
             if z.shape[0] == 1: z = z.expand(m.shape[0], -1)
             elif z.shape[0] != m.shape[0]: raise ValueError(f"{z.shape[0]} style images for {m.shape[0]} masks: pass one, or one per mask")
-        elif getattr(G, 'use_vae', False):
-            z = torch.randn(m.shape[0], G.z_dim, generator=gen).to(dev)
-        elif getattr(G, 'noise_dim', 0):   # OASIS's 3D noise: one vector per image
-            z = torch.randn(m.shape[0], G.noise_dim, generator=gen).to(dev)
+        elif getattr(G, 'use_vae', False) or getattr(G, 'noise_dim', 0):   # a random style code, or OASIS's 3D noise: one per image
+            z = torch.randn(m.shape[0], G.z_dim if G.use_vae else G.noise_dim, generator=gen).to(dev)
         return G(m, z).float().cpu()

@@ -22,7 +22,7 @@ with quiet_fastai_import():   # fastai's import-time warnings, about fastai's ow
     from fastai.torch_core import params, to_float
     from fastai.vision.gan import GANModule, FixedGANSwitcher, GANLearner
 from types import SimpleNamespace
-from .losses import vgg_loss_from
+from .losses import vgg_loss_from, load_state_file
 from .models import spade_networks, split_pred
 from .data import SpadePhoto, SpadeMask, SpadeCrop, read_image, show_results, as_masks, split_record
 from .checks import atomic_path, check_nums, save_fig
@@ -194,19 +194,10 @@ def _dls_size(dls) -> tuple:
 # %% ../nbs/17_learner.ipynb #f42a0fb0
 def backbone_state(path) -> dict:
     "torchvision's ResNet-18 weights from a .pth or .safetensors file, for `critic='features'`; one clear error otherwise"
-    fix = ("pass torchvision's ImageNet ResNet-18 weights as a file: resnet18-f37072fd.pth, from "
-           "https://download.pytorch.org/models/resnet18-f37072fd.pth (or torch.hub's cache, ~/.cache/torch/hub/checkpoints)")
-    if path is None: raise ValueError(f"critic='features' judges images on pretrained features: {fix} (critic_weights=, spade_train --critic-weights)")
-    p = Path(path)
-    if not p.is_file(): raise FileNotFoundError(f"critic weights {p} not found; {fix}")
-    try:
-        if p.suffix == '.safetensors':
-            from safetensors.torch import load_file
-            sd = load_file(str(p))
-        else: sd = torch.load(p, map_location='cpu', weights_only=True)
-    except Exception as e: raise ValueError(f"cannot read the critic weights {p} ({type(e).__name__}: {e}): it is truncated or not a weights file; {fix}") from None
-    if not isinstance(sd, dict): raise ValueError(f"{p} holds a {type(sd).__name__}, not a state dict; {fix}")
-    return sd
+    fix = lambda msg: (f"{msg}Pass torchvision's ImageNet ResNet-18 weights as a file: resnet18-f37072fd.pth, from "
+                       "https://download.pytorch.org/models/resnet18-f37072fd.pth (or torch.hub's cache, ~/.cache/torch/hub/checkpoints)")
+    if path is None: raise ValueError(fix("critic='features' judges images on pretrained features (critic_weights=, spade_train --critic-weights). "))
+    return load_state_file(path, 'critic (ResNet-18)', fix)
 
 # %% ../nbs/17_learner.ipynb #bc19fc83
 def spade_learner(dls, # DataLoaders of (SpadeMask, SpadePhoto) batches: `spade_dls`, `spade_dls_from_torch` or `torchgeo_dls`

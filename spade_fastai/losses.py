@@ -10,7 +10,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr
 from fastcore.meta import delegates
 from .checks import SpadeError
-from .layers import one_hot_mask
+from .models import seg_input
 
 # %% auto #0
 __all__ = ['VGG_SLICE_ENDS', 'VGG_LAYER_WEIGHTS', 'VGG19_IMAGENET_FILE', 'VGG19_CFG', 'scale_logits', 'hinge_d_loss',
@@ -51,11 +51,6 @@ def kld_loss(mu:torch.Tensor, logvar:torch.Tensor, lambda_kld:float=0.05) -> tor
     return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp()) * lambda_kld
 
 # %% ../nbs/10_losses.ipynb #ac684b3e
-def _onehot(mask:torch.Tensor, n_labels:int) -> torch.Tensor:
-    "A label map as a float one-hot (B,n_labels,H,W): index maps converted, one-hot maps (e.g. augmented, with empty pixels) as they are"
-    mask = mask.as_subclass(torch.Tensor)
-    return mask.float() if mask.is_floating_point() else one_hot_mask(mask, n_labels)
-
 def oasis_class_weights(onehot:torch.Tensor, ignore_index:int=None) -> torch.Tensor:
     "Per-pixel weights (B,H,W) balancing a batch's classes: `numel / (n_present * pixels_of_class)`; ignore and unlabelled pixels 0"
     occ = onehot.float().sum((0, 2, 3))
@@ -123,19 +118,20 @@ def imagenet_vgg19_state(timeout:float=30.) -> dict:
     finally: socket.setdefaulttimeout(old)
 
 # %% ../nbs/10_losses.ipynb #5b5681c5
-def load_state_file(path) -> dict:
-    "A state dict from a `.safetensors` file or a `torch.save`d `.pth`/`.pt` file (loaded with `weights_only=True`)."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(_vgg_help(f"VGG19 weights file not found: {path}. "))
+def load_state_file(path, what:str='VGG19', help=None) -> dict:
+    """A state dict from a `.safetensors` file or a `torch.save`d `.pth`/`.pt` file (loaded with `weights_only=True`);
+    errors name `what` weights and end with `help(message)` (default: where the VGG19 weights come from)."""
+    path, help = Path(path), help or _vgg_help
+    if not path.is_file(): raise FileNotFoundError(help(f"{what} weights file not found: {path}. "))
     try:
         if path.suffix == '.safetensors':
             from safetensors.torch import load_file
             return load_file(str(path))
         sd = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
-        raise ValueError(_vgg_help(f"cannot read the VGG19 weights file {path} ({type(e).__name__}: {e}); it is truncated "
-                                   "or not a weights file. ")) from None
-    if not isinstance(sd, dict): raise ValueError(f"{path} holds a {type(sd).__name__}, not a state dict of VGG19 weights.")
+        raise ValueError(help(f"cannot read the {what} weights file {path} ({type(e).__name__}: {e}); it is truncated "
+                              "or not a weights file. ")) from None
+    if not isinstance(sd, dict): raise ValueError(help(f"{path} holds a {type(sd).__name__}, not a state dict of {what} weights. "))
     return sd
 
 # %% ../nbs/10_losses.ipynb #09fc0654

@@ -200,6 +200,14 @@ class PairCritic(nn.Module):
     @property
     def has_batch_norm(self) -> bool: return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.modules())
 
+    def labels_for(self, mask:Tensor, img:Tensor) -> Tensor:
+        "`mask` one-hot in `img`'s dtype, repeated when `img`'s batch is a multiple of it (e.g. fake and real together)"
+        seg = seg_input(mask, self.n_labels, dtype=img.dtype)
+        if img.shape[0] != seg.shape[0]:
+            if img.shape[0] % seg.shape[0]: raise ValueError(f"image batch {img.shape[0]} is not a multiple of mask batch {seg.shape[0]}")
+            seg = seg.repeat(img.shape[0] // seg.shape[0], 1, 1, 1)
+        return seg
+
 class MultiscaleDiscriminator(PairCritic):
     "`num_D` PatchGAN discriminators on [one-hot labels, image] at halving scales."
     def __init__(self, n_labels:int, ndf:int=64, num_D:int=2, n_layers_D:int=4, norm_D:str='spectralinstance', img_nc:int=3):
@@ -212,11 +220,7 @@ class MultiscaleDiscriminator(PairCritic):
 
     def forward(self, mask:Tensor, img:Tensor) -> list:
         "Per scale, [feat_1, ..., feat_k, logits]. `img`'s batch may be a multiple of `mask`'s (e.g. fake and real)."
-        seg = seg_input(mask, self.n_labels, dtype=img.dtype)
-        if img.shape[0] != seg.shape[0]:
-            if img.shape[0] % seg.shape[0]: raise ValueError(f"image batch {img.shape[0]} is not a multiple of mask batch {seg.shape[0]}")
-            seg = seg.repeat(img.shape[0] // seg.shape[0], 1, 1, 1)
-        x = torch.cat([seg, img.as_subclass(Tensor)], dim=1)
+        x = torch.cat([self.labels_for(mask, img), img.as_subclass(Tensor)], dim=1)
         res = []
         for i, D in enumerate(self.children()):
             res.append(D(x))
@@ -312,8 +316,7 @@ class FeatureCritic(PairCritic):
     def forward(self, mask:Tensor, img:Tensor) -> list:
         "Per scale (1/4, 1/8, 1/16), `[head features, patch logits]`"
         x = ((img.as_subclass(Tensor) + 1) / 2 - self.mean.to(img.dtype)) / self.std.to(img.dtype)
-        seg = seg_input(mask, self.n_labels, dtype=x.dtype)
-        if x.shape[0] != seg.shape[0]: seg = seg.repeat(x.shape[0] // seg.shape[0], 1, 1, 1)
+        seg = self.labels_for(mask, x)
         res = []
         for name, head in zip(('stem', 'layer2', 'layer3'), self.heads):
             x = self.backbone[name](x)

@@ -88,12 +88,10 @@ def style_code(model:SpadeGAN, style=None, seed:int=None):
     G, E = model.generator, model.encoder
     if not getattr(G, 'use_vae', False):
         if style is not None: raise ValueError("this model has no style encoder (trained without --use-vae): generate without a style image")
-        if getattr(G, 'noise_dim', 0):
-            return torch.randn(1, G.noise_dim, generator=torch.Generator().manual_seed(seed if seed is not None else 0)).to(next(G.parameters()).device)
-        return None
+        if not getattr(G, 'noise_dim', 0): return None
     dev = next(G.parameters()).device
     gen = torch.Generator().manual_seed(seed if seed is not None else 0)
-    if style is None: return torch.randn(1, G.z_dim, generator=gen).to(dev)
+    if style is None: return torch.randn(1, G.z_dim if G.use_vae else G.noise_dim, generator=gen).to(dev)
     with _eval_mode(E), torch.no_grad():
         z = SpadeGAN.encode(model, _as_style(style).to(dev), generator=gen)[0]
     if z.shape[0] != 1: raise ValueError(f"{z.shape[0]} style images: a raster takes one")
@@ -172,8 +170,7 @@ def generate_raster(model, # a learner, a SpadeGAN, or a model path (model.safet
         try:
             with atomic_path(out) as tmp, rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), \
                  rasterio.open(tmp, 'w', **_geotiff_profile(src, W, H)) as dst:
-                _blend_rows(lc, dst, gan, z, ys, xs, (th, tw), wy, wx, bs, amp, n_bad > 0, bar,
-                            any_size=(th, tw) != tuple(gan.generator.size))
+                _blend_rows(lc, dst, gan, z, ys, xs, (th, tw), wy, wx, bs, amp, n_bad > 0, bar)
         except KeyboardInterrupt:
             raise Interrupted(f"nothing was written to {out}" + (" (the earlier file is unchanged)" if out.exists() else '') +
                               "; run the command again to generate it") from None
@@ -193,13 +190,13 @@ def _tile_masks(idx:np.ndarray, xs, th:int, tw:int) -> torch.Tensor:
     if h < th or w < tw: idx = np.pad(idx, ((0, max(0, th - h)), (0, max(0, tw - w))), mode='edge')
     return torch.from_numpy(np.stack([idx[:th, x:x + tw] for x in xs]))
 
-def _blend_rows(lc:LandCover, dst, gan, z, ys, xs, tile, wy, wx, bs, amp, masked, bar, any_size=False):
+def _blend_rows(lc:LandCover, dst, gan, z, ys, xs, tile, wy, wx, bs, amp, masked, bar):
     "Generate, blend and write the raster one row of tiles at a time (buffers: one tile row by the raster width)"
     (th, tw), H, W = tile, lc.src.height, lc.src.width
     hh, ww = min(th, H), min(tw, W)
     weight = (wy[:hh, None] * wx[None, :ww]).astype(np.float32)
     acc, wsum = np.zeros((3, hh, W), np.float32), np.zeros((hh, W), np.float32)
-    pixels = 0
+    pixels, any_size = 0, tuple(tile) != tuple(gan.generator.size)   # (--tile: other sizes than the model's)
     for k, y0 in enumerate(ys):
         idx, bad = lc.indices(Window(0, y0, W, hh))
         tiles = _tile_masks(idx, xs, th, tw)
