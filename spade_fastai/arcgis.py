@@ -106,7 +106,14 @@ def export_pairs(export_dir):
     if (d/'map.txt').exists(): pairs = read_map_txt(d)
     else:
         labels = {f.stem: f for f in sorted((d/'labels').glob('*')) if re.search(_EXT + '$', f.name, re.I)}
-        pairs = [(f, labels[f.stem]) for f in sorted((d/'images').glob('*')) if f.stem in labels]
+        images = {f.stem: f for f in sorted((d/'images').glob('*')) if re.search(_EXT + '$', f.name, re.I)}
+        pairs = [(f, labels[k]) for k, f in images.items() if k in labels]
+        alone = [(f.name, 'label', d/'labels') for k, f in images.items() if k not in labels] + \
+                [(f.name, 'image', d/'images') for k, f in labels.items() if k not in images]
+        if pairs and alone:   # an incomplete copy of an export: said, never skipped in silence
+            names = ', '.join(f"{n} (no {w} in {where})" for n, w, where in alone[:5]) + (f", ... ({len(alone)} in all)" if len(alone) > 5 else '')
+            raise ValueError(f"{d} has no map.txt and {len(alone)} chip(s) without a partner: {names}. Copy the missing "
+                             "files from the export, or remove these chips")
     if not pairs: raise ValueError(f"no image/label chip pairs in {d}: expected map.txt or images/ and labels/ "
                                    "with matching file names (ArcGIS Pro, Classified Tiles)")
     return pairs

@@ -10,7 +10,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['SpadeError', 'Interrupted', 'check_num', 'check_nums', 'file_mode', 'partial_path', 'atomic_path', 'write_text',
-           'write_bytes', 'save_image', 'save_fig', 'ensure_writable', 'quiet_fastai_import']
+           'write_bytes', 'save_image', 'save_fig', 'ensure_writable', 'check_free', 'reason', 'quiet_fastai_import']
 
 # %% ../nbs/00_checks.ipynb #2b8c66f2
 class SpadeError(Exception):
@@ -104,9 +104,23 @@ def save_fig(fig, path, **kwargs) -> Path:
     return Path(path)
 
 # %% ../nbs/00_checks.ipynb #5c9aba70
-def ensure_writable(folder, label:str='--out') -> Path:
-    "Create `folder` if needed and check a file can be written there, before any work; the error names the folder"
+def _file_in_way(folder:Path):
+    "The first existing part of `folder` (itself included) that is a file, not a folder; None if there is none"
+    for p in [*reversed(folder.parents), folder]:
+        if p.exists() and not p.is_dir(): return p
+    return None
+
+def ensure_writable(folder, label:str='--out', create:bool=True) -> Path:
+    "Create `folder` if needed (`create`; else only check it could be) and check a file can be written there, before any work; the error names the folder"
     folder = Path(folder)
+    if (f := _file_in_way(folder)) is not None:
+        raise NotADirectoryError(f"{label} {folder}: {f} is a file, not a folder; choose a folder path"
+                                 + (f" (or remove {f})" if f == folder else ''))
+    if not create:
+        base = next(p for p in [folder, *folder.parents] if p.exists())
+        if not os.access(base, os.W_OK | os.X_OK):
+            raise PermissionError(f"{label} {folder} cannot be written ({base} is not writable); choose a folder you can write to")
+        return folder
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = partial_path(folder/'write-check.tmp')
@@ -114,6 +128,21 @@ def ensure_writable(folder, label:str='--out') -> Path:
     except OSError as e:
         raise PermissionError(f"{label} {folder} cannot be written ({e.strerror or e}); choose a folder you can write to") from None
     return folder
+
+def check_free(folder, files=(), folders=(), label:str='--out'):
+    "Before any work: none of the `files` a command will write in `folder` is a folder, none of its `folders` a file"
+    folder = Path(folder)
+    for n in files:
+        if (folder/n).is_dir(): raise IsADirectoryError(f"{label} {folder}: {folder/n} is a folder where a file is written; remove or rename it")
+    for n in folders:
+        if (folder/n).exists() and not (folder/n).is_dir():
+            raise NotADirectoryError(f"{label} {folder}: {folder/n} is a file where a folder is made; remove or rename it")
+
+def reason(e:BaseException) -> str:
+    "An exception as a short reason for a message: its type and first line, without torch's advice to load with `weights_only=False` (unsafe, and no fix for a broken file)"
+    msg = (str(e).strip().splitlines() or [''])[0]
+    if 'Weights only load failed' in msg: msg = 'not a file of tensors torch can read safely'
+    return f"{type(e).__name__}: {msg[:300]}"
 
 # %% ../nbs/00_checks.ipynb #c0a1f7e3
 # The two messages fastai 2.8.7 raises while it is imported (see above); anchored at their start, as warnings filters are

@@ -29,9 +29,9 @@ from .checks import check_nums, write_text, Interrupted, atomic_path
 __all__ = ['ESRI_ALBERS', 'X0', 'Y0', 'H', 'W', 'BORDER', 'CHESAPEAKE_13_TO_7', 'PALETTE', 'demo_class', 'demo_image_values',
            'write_tif', 'demo_rasters', 'open_raster', 'parse_bands', 'parse_remap', 'apply_remap', 'parse_stretch',
            'same_crs', 'same_grid', 'check_overlap', 'sample_windows', 'percentile_limits', 'to_rgb8', 'read_checked',
-           'ImageStack', 'LabelSource', 'colormap_ids', 'classes_from_values', 'parse_colour_classes', 'load_classes',
-           'raster_classes', 'output_ignore_id', 'label_dtype', 'label_plan', 'chip_stem', 'label_ids', 'ChipWriter',
-           'make_summary', 'summary_text', 'chip_windows', 'check_prep_options']
+           'ImageStack', 'bands_error', 'LabelSource', 'colormap_ids', 'classes_from_values', 'parse_colour_classes',
+           'load_classes', 'raster_classes', 'output_ignore_id', 'label_dtype', 'label_plan', 'chip_stem', 'label_ids',
+           'ChipWriter', 'make_summary', 'summary_text', 'chip_windows', 'check_prep_options']
 
 # %% ../nbs/05_chips.ipynb #c41p0006
 # the Albers WKT an ArcGIS-made land-cover GeoTIFF carries; the imagery says EPSG:5070, the same projection
@@ -275,13 +275,22 @@ class ImageStack:
         return to_rgb8(x, self.limits), bad
 
 # %% ../nbs/05_chips.ipynb #eb8aec09
+def bands_error(name, count, dtype, what='label raster', option='--label') -> ValueError:
+    "The refusal of a land-cover raster with several bands: a colour-coded map is sent to `spade_prep --rgb-labels`"
+    if count in (3, 4) and str(dtype) == 'uint8':
+        stem = Path(str(name)).stem
+        return ValueError(f"{what} {name} has {count} bands of 8 bits: it looks like a colour-coded (RGB) land-cover map, "
+                          f"not class ids. Convert its colours to class ids first: spade_prep --rgb-labels {name} --classes "
+                          f"classes.json --out ids/ (classes.json gives each class its colour; a GeoTIFF stays on its grid), "
+                          f"then pass {option} ids/{stem}.tif")
+    return ValueError(f"{what} {name} has {count} bands; it must have one band of class ids (if the ids are band k of it, "
+                      "extract that band first: gdal_translate -b k)")
+
 class LabelSource:
     "A one-band label raster seen on the imagery grid `like`: read directly when grids match, else warped (nearest)"
     def __init__(self, src, like, nodata=None, name=None, like_name='imagery'):
         self.src, self.name = src, name or src.name
-        if src.count != 1:
-            raise ValueError(f"label raster {self.name} has {src.count} bands; it must have one band of class ids "
-                             "(extract it first, e.g. gdal_translate -b 1)")
+        if src.count != 1: raise bands_error(self.name, src.count, src.dtypes[0], 'label raster', '--label')
         self.nodata = nodata
         self.overlap = check_overlap(like, src, like_name, self.name)
         self.warped = not same_grid(src, like)
@@ -415,16 +424,16 @@ def label_ids(raw, bad, remap=None, ignore_id=None, name:str='', where:str='in o
 class ChipWriter:
     "Checks, remaps and writes (image, label) chip pairs into a chip folder, counting what the summary reports"
     def __init__(self, out, classmap=None, ignore_id=None, dtype=np.uint8, remap=None, max_nodata=0.5, label_name='',
-                 overwrite=False):
+                 overwrite=False, option:str='--out'):
         store_attr()
         self.out = Path(out)
         old = [f for d in ('images', 'labels') for f in (self.out/d).glob('*.png')]
         if old and not overwrite:
-            raise FileExistsError(f"output folder {self.out} already holds {len(old)} chip files from an earlier run; "
-                                  "pass --overwrite to replace them, or choose another --out")
-        if old and not (self.out/'summary.json').is_file():   # --overwrite replaces spade_prep's own chips only
-            raise FileExistsError(f"output folder {self.out} holds {len(old)} chip files that spade_prep did not write "
-                                  "(no summary.json there); --overwrite replaces only an earlier spade_prep run: choose another --out")
+            raise FileExistsError(f"{option} {self.out} already holds {len(old)} chip files from an earlier run; "
+                                  f"pass --overwrite to replace them, or choose another {option}")
+        if old and not (self.out/'summary.json').is_file():   # --overwrite replaces this package's own chips only
+            raise FileExistsError(f"{option} {self.out} holds {len(old)} chip files this package did not write (no summary.json "
+                                  f"there); --overwrite replaces only chips spade_prep or spade_generate wrote: choose another {option}")
         self.stage = self.out/'.spade_prep_partial'        # chips land here, and move into place only on success
         shutil.rmtree(self.stage, ignore_errors=True)
         for d in ('images', 'labels'): (self.stage/d).mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,9 @@ USER_ERRORS = (ValueError, OSError, SpadeError)   # bad input, missing or unwrit
 OOM_HINTS = {
     'spade_train': "lower --bs, --size or --ngf/--ndf (on a GPU, --amp halves activation memory)",
     'spade_generate': "lower --bs (masks per forward pass)",
-    'spade_eval': "lower --bs, --n-tiles or --fid-tiles",
+    'spade_eval': "lower --bs, --seg-bs or --max-tiles",
+    'spade_sample': "lower --size or --n",
+    'spade_prep': "lower --chip-size",
 }
 
 def is_out_of_memory(e:BaseException) -> bool:
@@ -62,8 +64,9 @@ def run_cli(func, argv, name:str=None, call=None) -> int:
         return 130
     except Exception as e:
         if is_out_of_memory(e):
-            traceback.print_exc()
-            print(f"{name}: out of memory: {OOM_HINTS.get(name, 'lower the batch size (--bs)')}", file=sys.stderr)
+            if os.environ.get('SPADE_TRACEBACK'): traceback.print_exc()
+            print(f"{name}: out of memory ({one_line(e)[:200]}): {OOM_HINTS.get(name, 'lower the batch size (--bs)')}"
+                  " (SPADE_TRACEBACK=1 shows where)", file=sys.stderr)
             return 1
         if not isinstance(e, USER_ERRORS) or os.environ.get('SPADE_TRACEBACK'): raise
         print(f"{name}: error: {one_line(e)}", file=sys.stderr)

@@ -5,6 +5,7 @@
 # %% ../nbs/04_data.ipynb #698075df
 from __future__ import annotations
 import math, random, warnings
+from collections import Counter
 from pathlib import Path
 import numpy as np
 import torch
@@ -50,6 +51,9 @@ def _names(stems, k=5): return ', '.join(sorted(stems)[:k]) + (f", ... ({len(ste
 def chip_pairs(path) -> L:
     "Sorted (label, image) path pairs of a chip folder, after checking its layout."
     path = Path(path)
+    if path.is_file():
+        raise NotADirectoryError(f"{path} is a file; pass the chip folder that holds images/, labels/ and classes.json"
+                                 + (f" ({path.parent})" if (path.parent/'images').is_dir() else ''))
     if not path.is_dir(): raise FileNotFoundError(f"chip folder {path} does not exist")
     for sub in ('images', 'labels'):
         if not (path / sub).is_dir():
@@ -74,6 +78,8 @@ def check_chip_folder(path):
 
 # %% ../nbs/04_data.ipynb #e8bd7a2b
 def _unreadable(fn, e):
+    if not Path(fn).exists(): return FileNotFoundError(f"{fn}: no such file")
+    if Path(fn).is_dir(): return IsADirectoryError(f"{fn} is a folder, not an image file")
     e = e.__cause__ or e if isinstance(e, Exception) and 'See previous exception' in str(e) else e   # GDAL's reason
     return ValueError(f"cannot read {fn}: {e}. The file is unreadable or truncated; re-export it, or delete it "
                       "together with its image/label partner")
@@ -250,12 +256,20 @@ def chip_problem(lbl, img, classmap, size=None):
     except ValueError as e: return str(e)
     return None
 
-def scan_chips(path, pairs, classmap, size=None, progress=None):
+def scan_chips(path, pairs, classmap, size=None, progress=None, size_from=None):
     "Check every chip before training (labels read, images' headers and PNG checksums) and report all bad chips in one error"
     from tqdm.auto import tqdm
     progress = len(pairs) >= 500 if progress is None else progress
     bad = [p for p in (chip_problem(l, i, classmap, size) for l, i in
                        tqdm(pairs, desc='checking chips', unit='chip', disable=not progress, leave=False)) if p]
+    small = [b for b in bad if 'smaller than the crop size' in b]
+    if bad and len(small) == len(bad):   # one message, with the size that fits every chip
+        hws = [image_size(i) for _, i in pairs]
+        h, w = min(hw[0] for hw in hws), min(hw[1] for hw in hws)
+        raise ValueError(f"{len(bad)} of {len(pairs)} chips in {path} are smaller than the crop size {size[0]}x{size[1]} "
+                         f"(the smallest is {h}x{w}): pass size={min(h, w)} (--size {min(h, w)}) to train on every chip, or "
+                         "remove the small ones" + (f" (the crop size was taken from the first chip, {Path(size_from).name})"
+                                                     if size_from is not None else '') + f". First: {small[0]}")
     if bad:
         raise ValueError(f"{len(bad)} of {len(pairs)} chips in {path} cannot be used: " + ' | '.join(bad[:5]) +
                          (f" | ... ({len(bad) - 5} more)" if len(bad) > 5 else '') +
@@ -275,9 +289,14 @@ def spade_dls(path, # chip folder: images/, labels/ and classes.json
     check_nums({'bs=': (bs, dict(lo=1, integer=True)), 'valid_pct=': (valid_pct, dict(lo=0, hi=1, hi_open=True)),
                 'num_workers=': (num_workers, dict(lo=0, integer=True))})
     pairs, classmap = check_chip_folder(path)
+    size_from = pairs[0][1] if size is None else None
     size = _size2(size) if size is not None else image_size(pairs[0][1])
     if min(size) < 1: raise ValueError(f"size={size}: must be at least 1 pixel")
-    if scan: scan_chips(path, pairs, classmap, size)
+    n_valid = int(valid_pct * len(pairs))
+    if valid_pct > 0 and n_valid == 0:
+        warnings.warn(f"valid_pct={valid_pct:g} of {len(pairs)} chips holds out none (no validation loss; results show training "
+                      f"chips): pass valid_pct >= {1 / len(pairs):.3g} (--valid-pct) to hold out one, or 0 to say so")
+    if scan: scan_chips(path, pairs, classmap, size, size_from=size_from)
     n_train = len(pairs) - int(valid_pct * len(pairs))
     if n_train < bs:
         raise ValueError(f"{path} has {len(pairs)} chips, {n_train} for training, fewer than bs={bs}; "

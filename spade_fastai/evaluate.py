@@ -26,7 +26,7 @@ from .learner import _dls_size
 from .io import save_spade, load_model
 from .amp import amp_from_flag
 from .data import chip_fingerprint
-from .segmenter import EvalTiles, Segmenter, _check_ints, _device, _writable, cached_segmenter, draw, isolated_rng, load_segmenter, load_tiles, progress, score_images, seg_scores, segment, split_pairs, train_segmenter
+from .segmenter import RESNETS, EvalTiles, Segmenter, _check_ints, _device, _writable, cached_segmenter, draw, isolated_rng, load_segmenter, load_tiles, progress, score_images, seg_scores, segment, split_pairs, train_segmenter
 from .metrics import InceptionFeatures, REALISM_MIN_TILES, SegFeatures, _miou_of, boot_mious, bootstrap_miou, chip_confusions, diversity, diversity_distance, extract, fid_kid, needed_tiles, realism
 
 # %% auto #0
@@ -158,7 +158,9 @@ def _setup(loaded:list, names:list, data, eval_data=None, valid_pct=None, seed=N
                                  "split (spade_train --split-seed)")
     desc = (lambda s: s) if show_progress else (lambda s: None)
     ev = load_tiles(eval_pairs, cm, size, max_tiles=max_tiles, seed=subset_seed, desc=desc('reading held-out chips'))   # bad chips fail before any training
-    if len(ev) < 2: raise ValueError(f"only {len(ev)} held-out tile: evaluation needs at least 2 (more chips, or --eval-data)")
+    if len(ev) < 4: raise ValueError(f"{len(ev)} held-out tile(s) of {split.get('n_chips', len(eval_pairs))} chip(s): the evaluation "
+                                     "(its realism test) needs at least 4; score on more chips with --eval-data, or train with "
+                                     "a larger --valid-pct" + ('' if max_tiles is None else ', or raise --max-tiles'))
     if isinstance(segmenter, Segmenter): seg, seg_path, source = segmenter, None, 'given'
     elif segmenter is not None: seg, seg_path, source = load_segmenter(segmenter), Path(segmenter), 'given'
     else:
@@ -235,6 +237,27 @@ def _header(ctx, segmenter, seg_epochs, seg_weights) -> dict:
                                train_tiles=None if ctx.source == 'given' else ('all tiles of the training chips' if ctx.seg_max_tiles is None
                                            else f'a random {ctx.seg_max_tiles} tiles of the training chips (seed 0)')))
 
+def _chip_folder(p, opt):
+    "Refuse the images/ or labels/ subfolder of a chip folder where the chip folder itself is wanted"
+    p = Path(p)
+    if p.name in ('images', 'labels') and (p.parent/'classes.json').is_file():
+        raise ValueError(f"{opt} {p} is the {p.name}/ subfolder of the chip folder {p.parent}; pass {opt} {p.parent}")
+
+def _check_inputs(data, eval_data, out, segmenter, seg_arch, inception_weights):
+    "What can be checked before any reading or training: folders, the output place, the judge's architecture, weight files"
+    _chip_folder(data, '--data')
+    if eval_data is not None: _chip_folder(eval_data, '--eval-data')
+    if segmenter is None and seg_arch not in RESNETS:
+        raise ValueError(f"--seg-arch {seg_arch}: use a torchvision ResNet: {', '.join(RESNETS)}")
+    if inception_weights is not None and not Path(inception_weights).is_file():
+        raise FileNotFoundError(f"--inception-weights {inception_weights}: no such file (torch-fidelity's "
+                                "pt_inception-2015-12-05-6726825d.pth); drop the option to skip the Inception FID")
+    if out is not None:
+        for d, opt in ((data, '--data'), (eval_data, '--eval-data')):
+            if d is not None and Path(d).is_dir() and Path(out).resolve().is_relative_to(Path(d).resolve()):
+                raise ValueError(f"--out {out} is inside the chip folder {d} ({opt}): the report's pictures would be read as "
+                                 "chips; write the report outside it (e.g. --out eval/)")
+
 def _check_out(out, files, overwrite):
     if out is not None and not overwrite:
         there = [f for f in files if (Path(out)/f).exists()]
@@ -249,7 +272,8 @@ def evaluate(model, data, out=None, eval_data=None, valid_pct:float=None, seed:i
     "Score a trained SPADE `model` on the chips it held out of `data` (or on `eval_data`); write the report to `out`"
     t0 = time.time()
     _check_ints(seg_epochs=(seg_epochs, 1), seg_bs=(seg_bs, 1), bs=(bs, 1), n_samples=(n_samples, 2), n_diversity=(n_diversity, 1),
-                max_tiles=(max_tiles, 2), seg_max_tiles=(seg_max_tiles, 1), n_boot=(n_boot, 10), realism_steps=(realism_steps, 1))
+                max_tiles=(max_tiles, 4), seg_max_tiles=(seg_max_tiles, 1), n_boot=(n_boot, 10), realism_steps=(realism_steps, 1))
+    _check_inputs(data, eval_data, out, segmenter, seg_arch, inception_weights)
     _check_out(out, REPORT_FILES, overwrite)
     name, loaded = _model_name(model), load_model(model)
     ctx = _setup([loaded], [name], data, eval_data, valid_pct, seed, segmenter, seg_arch, seg_epochs, seg_bs, seg_lr,
@@ -436,8 +460,9 @@ def compare_models(models, data, out=None, labels=None, eval_data=None, valid_pc
     "Score several `models` on the same held-out tiles with one judge; side-by-side table and figure in `out`"
     t0 = time.time()
     if isinstance(models, (str, Path)) or len(models) < 2: raise ValueError("compare_models needs two models or more; use evaluate for one")
-    _check_ints(seg_epochs=(seg_epochs, 1), bs=(bs, 1), n_samples=(n_samples, 2), max_tiles=(max_tiles, 2), n_boot=(n_boot, 10))
+    _check_ints(seg_epochs=(seg_epochs, 1), bs=(bs, 1), n_samples=(n_samples, 2), max_tiles=(max_tiles, 4), n_boot=(n_boot, 10))
     labs = _labels(models, labels)
+    _check_inputs(data, eval_data, out, segmenter, seg_arch, inception_weights)
     _check_out(out, COMPARE_FILES + tuple(f'{l}/{f}' for l in labs for f in REPORT_FILES), overwrite)
     loaded = [load_model(m) for m in models]
     ctx = _setup(loaded, [_model_name(m) for m in models], data, eval_data, valid_pct, seed, segmenter, seg_arch, seg_epochs,
@@ -538,11 +563,14 @@ def eval_callback(data, dls, every:int=1, n_tiles:int=64, seg_epochs:int=10, seg
     "A `SpadeEvalCallback` for DataLoaders made by `spade_dls(data)`: judge trained (or cached) on their training chips"
     _check_ints(every=(every, 1), n_tiles=(n_tiles, 2), seg_epochs=(seg_epochs, 1))
     size, cm = _dls_size(dls), dls.classmap
-    if not len(dls.valid_ds): raise ValueError("evaluation during training needs held-out chips: use valid_pct > 0")
+    if not len(dls.valid_ds): raise ValueError("scoring during training (--eval-every) needs held-out chips: use valid_pct > 0 (--valid-pct)")
+    tiles = load_tiles(L(sorted(dls.valid.items)), cm, size, max_tiles=n_tiles, desc='reading held-out chips' if show_progress else None)
+    if len(tiles) < 2:   # said before the judge is trained
+        raise ValueError(f"{len(tiles)} held-out tile(s) of {len(dls.valid_ds)} chip(s): scoring during training (--eval-every) needs "
+                         "at least 2; hold out more chips (a larger --valid-pct), or train without --eval-every")
     with isolated_rng():   # training's random state is the same with the judge cached or trained now
         seg, _, _ = cached_segmenter(data, L(sorted(dls.train.items)), cm, size, arch=seg_arch, epochs=seg_epochs,
                                      fallback_dir=fallback_dir, show_progress=show_progress)
-    tiles = load_tiles(L(sorted(dls.valid.items)), cm, size, max_tiles=n_tiles, desc='reading held-out chips' if show_progress else None)
     return SpadeEvalCallback(seg, tiles, every=every, seed=seed, **kwargs)
 
 # %% ../nbs/23_evaluate.ipynb #ba8c91ad

@@ -15,13 +15,13 @@ from .checks import check_nums, atomic_path, save_image, ensure_writable, Interr
 with quiet_fastai_import():   # fastai's import-time warnings, about fastai's own code (spade_fastai.checks)
     from fastai.torch_core import default_device
 from .amp import amp_from_flag
-from .data import read_label, photo_uint8, image_size
+from .data import read_label, read_image, photo_uint8, image_size
 from .inference import generate, size_mismatch
 from .io import load_model
 
 # %% auto #0
 __all__ = ['LABEL_EXTS', 'GENERATE_EXTRAS', 'mask_files', 'check_masks', 'encode_masks', 'to_uint8', 'preview', 'output_names',
-           'check_generate_out', 'spade_generate']
+           'check_generate_out', 'check_style', 'spade_generate']
 
 # %% ../nbs/25_generate.ipynb #905032f3
 LABEL_EXTS = ('.png', '.tif', '.tiff')
@@ -31,6 +31,10 @@ def mask_files(masks) -> list:
     files, seen = [], set()
     for m in ([masks] if isinstance(masks, (str, Path)) else masks):
         p = Path(m)
+        if p.is_dir() and (p/'labels').is_dir() and (p/'classes.json').is_file():   # a chip folder: its label maps are the masks
+            raise ValueError(f"--masks {p} is a chip folder; its masks are in {p/'labels'}: pass --masks {p/'labels'}")
+        if p.is_dir() and p.name == 'images' and (p.parent/'labels').is_dir():
+            raise ValueError(f"--masks {p} holds a chip folder's images, not its masks: pass --masks {p.parent/'labels'}")
         if p.is_dir(): new = sorted(f for f in p.iterdir() if f.suffix.lower() in LABEL_EXTS and not f.name.startswith('.'))
         elif p.is_file(): new = [p]
         else: raise FileNotFoundError(f"Mask file or folder not found: {p}")
@@ -140,6 +144,18 @@ def _generate_raster_cli(model, raster, out, masks, style, seed, bs, amp, channe
     return r
 
 # %% ../nbs/25_generate.ipynb #fd7fa5c5
+def check_style(style, gan):
+    "Refuse `--style` before any work: a model without the style encoder, a missing file, a folder, an unreadable image"
+    if getattr(gan, 'encoder', None) is None:
+        raise ValueError(f"--style {style}: this model has no style encoder (trained without --use-vae), so it takes no style "
+                         "image; drop --style (use --seed for other images only with a style-encoder or --noise-dim model)")
+    p = Path(style)
+    if not p.exists(): raise FileNotFoundError(f"--style {p}: no such file; pass an RGB image file (e.g. a chip from images/)")
+    if p.is_dir(): raise ValueError(f"--style {p} is a folder; pass one RGB image file from it (e.g. {p}/<chip>.png)")
+    try: im = read_image(p)
+    except Exception as e: raise ValueError(f"--style {p} is not an image that can be read ({str(e).splitlines()[0][:200]}); pass an RGB image file") from None
+    if im.ndim != 3 or im.shape[2] != 3: raise ValueError(f"--style {p} has shape {im.shape}: pass an RGB image (3 bands)")
+
 @spade_cli
 def spade_generate(
     model:str=None,            # model.safetensors from spade_train, a checkpoint (.pth), a run folder, or learner.pkl
@@ -169,6 +185,7 @@ def spade_generate(
     if not masks: raise ValueError("--masks is required: one or more mask files or folders (or --raster LANDCOVER.tif)")
     files = mask_files(masks)
     gan, cm, _ = load_model(model)
+    if style is not None: check_style(style, gan)   # before anything is written to --out
     gan.to(default_device())   # a GPU when there is one
     out = Path(out)
     targets = [out/f'{n}.png' for n in output_names(files)]
@@ -190,7 +207,8 @@ def spade_generate(
                           "--overwrite to make them all") from None
     finally:
         bar.close()
-        with atomic_path(out/'manifest.csv') as tmp, open(tmp, 'w', newline='') as fh:
+        if done:   # a run that made nothing leaves nothing (no manifest.csv to block the corrected command)
+          with atomic_path(out/'manifest.csv') as tmp, open(tmp, 'w', newline='') as fh:
             w = csv.writer(fh); w.writerow(['mask', 'image'])
             for f, t in zip(files[:done], targets[:done]): w.writerow([str(f), t.name])
     save_image(out/'preview.png', preview(torch.cat([a for a, _ in shown]), np.concatenate([b for _, b in shown]), cm))

@@ -13,7 +13,7 @@ import numpy as np
 from safetensors import safe_open
 from safetensors.torch import save_file, load_file
 from fastcore.basics import store_attr
-from .checks import atomic_path, SpadeError, quiet_fastai_import
+from .checks import atomic_path, SpadeError, quiet_fastai_import, reason
 with quiet_fastai_import():   # fastai's import-time warnings, about fastai's own code (spade_fastai.checks)
     from fastai.learner import Learner
     from fastai.callback.core import Callback, CancelFitException, CancelEpochException
@@ -223,13 +223,18 @@ def find_checkpoint(path) -> Path:
     raise FileNotFoundError(f"No checkpoint at {p} (looked for last.pth / prev.pth in {p} and {p/'checkpoints'}); "
                             "train with SpadeCheckpoint (spade_train writes <out>/checkpoints) before resuming")
 
+def _others(*cands) -> str:
+    "'; use A or B instead' for those of `cands` that exist (a message never suggests a file that is not there)"
+    have = [str(c) for c in cands if c is not None and Path(c).is_file()]
+    return f"; use {' or '.join(have)} instead" if have else ''
+
 def read_checkpoint(path) -> dict:
     "The checkpoint at `path` (a .pth, or a folder holding one), read without unpickling code; its file in `ck['file']`"
     f = find_checkpoint(path)
     try: ck = torch.load(f, map_location='cpu', weights_only=True)
     except Exception as e:
-        raise ValueError(f"cannot read checkpoint {f} ({type(e).__name__}: {e}): it is truncated or not a checkpoint; "
-                         f"the one before it is {f.with_name('prev.pth')}") from None
+        raise ValueError(f"cannot read checkpoint {f} ({reason(e)}): it is truncated or not a checkpoint"
+                         + _others(f.with_name('prev.pth') if f.name != 'prev.pth' else None, f.parent.parent/'model.safetensors')) from None
     if not isinstance(ck, dict) or ck.get('format') != SPADE_FORMAT:
         raise ValueError(f"{f} is not a spade_fastai checkpoint (format {ck.get('format') if isinstance(ck, dict) else None!r})")
     ck['file'] = f
@@ -429,7 +434,10 @@ def load_model(model, # a path (.safetensors, .pth, learner.pkl, run folder), a 
     p = Path(model)
     if not p.exists(): raise FileNotFoundError(f"Model not found: {p}; pass {MODEL_KINDS}")
     if p.is_dir():   # a run folder: its final weights, else its last checkpoint (an interrupted run)
-        p = p/'model.safetensors' if (p/'model.safetensors').is_file() else find_checkpoint(p)
+        try: p = p/'model.safetensors' if (p/'model.safetensors').is_file() else find_checkpoint(p)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"no model in the folder {p}: no model.safetensors and no checkpoints/last.pth there; pass "
+                                    f"{MODEL_KINDS}") from None
     dev = device if device is not None else ('cuda' if torch.cuda.is_available() else 'cpu')
     if p.suffix in ('.safetensors', '.pth'):   # each reader names a truncated or foreign file
         nets = load_spade(p) if p.suffix == '.safetensors' else load_checkpoint_nets(p)
@@ -438,7 +446,7 @@ def load_model(model, # a path (.safetensors, .pth, learner.pkl, run folder), a 
     from fastai.learner import load_learner
     try: learn = load_learner(p, cpu=torch.device(dev).type == 'cpu')
     except Exception as e:
-        raise ValueError(f"cannot load the learner {p} ({type(e).__name__}: {e}): it is truncated or not a learner; use "
-                         f"{p.with_name('model.safetensors')} or {p.parent/'checkpoints'/'last.pth'} from the same run") from None
+        raise ValueError(f"cannot load the learner {p} ({type(e).__name__}: {e}): it is truncated or not a learner"
+                         + _others(p.with_name('model.safetensors'), p.parent/'checkpoints'/'last.pth')) from None
     if not isinstance(getattr(learn, 'model', None), SpadeGAN): raise ValueError(f"{p} is a fastai learner, but not a SPADE one")
     return learn.model, getattr(learn, 'classmap', None), getattr(learn, 'train_meta', None)

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr
 from fastcore.meta import delegates
-from .checks import SpadeError
+from .checks import SpadeError, reason
 from .models import seg_input
 
 # %% auto #0
@@ -129,7 +129,7 @@ def load_state_file(path, what:str='VGG19', help=None) -> dict:
             return load_file(str(path))
         sd = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
-        raise ValueError(help(f"cannot read the {what} weights file {path} ({type(e).__name__}: {e}); it is truncated "
+        raise ValueError(help(f"cannot read the {what} weights file {path} ({reason(e)}); it is truncated "
                               "or not a weights file. ")) from None
     if not isinstance(sd, dict): raise ValueError(help(f"{path} holds a {type(sd).__name__}, not a state dict of {what} weights. "))
     return sd

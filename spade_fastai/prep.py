@@ -23,7 +23,7 @@ from fastcore.script import Param
 from .cli import spade_cli, run_cli
 
 from .classmap import ClassMap, _color_codes
-from .checks import check_nums, write_text, Interrupted, atomic_path
+from .checks import check_nums, write_text, Interrupted, atomic_path, ensure_writable
 from .chips import (ChipWriter, ImageStack, LabelSource, check_prep_options, chip_stem, chip_windows, label_plan,
                                load_classes, open_raster, raster_classes, same_crs, summary_text, _as_num, _is_nan, _save_png)
 
@@ -91,8 +91,22 @@ def _unknown_colours(rgb, codes) -> Counter:
     unk = ~np.isin(vals, codes)
     return Counter(dict(zip(vals[unk].tolist(), counts[unk].tolist())))
 
+def _ids_name(f) -> str:
+    "The converted file's name: a TIFF stays a TIFF (a GeoTIFF keeps its georeference), anything else becomes a PNG"
+    return f"{Path(f).stem}{'.tif' if Path(f).suffix.lower() in ('.tif', '.tiff') else '.png'}"
+
+def _save_ids(path, ids, like):
+    "Class ids as a PNG, or as a one-band DEFLATE GeoTIFF on the grid (CRS, transform) of the TIFF `like`"
+    if Path(path).suffix != '.tif': return _save_png(path, ids)
+    import rasterio, warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
+        with rasterio.open(like) as src: crs, transform = src.crs, src.transform
+        with rasterio.open(path, 'w', driver='GTiff', width=ids.shape[1], height=ids.shape[0], count=1, dtype=ids.dtype,
+                           crs=crs, transform=transform, compress='deflate') as dst: dst.write(ids, 1)
+
 def convert_rgb_labels(src, out, classes=None, overwrite=False, progress=True) -> dict:
-    "Colour label pictures -> single-band class-id PNGs through the class colours; a chip folder becomes a chip folder"
+    "Colour label pictures -> single-band class-id files through the class colours (PNGs; a GeoTIFF stays a GeoTIFF on its grid); a chip folder becomes a chip folder"
     from spade_fastai.data import read_label
     files, imgs, cj = _rgb_sources(src)
     spec = classes if classes is not None else cj
@@ -107,7 +121,7 @@ def convert_rgb_labels(src, out, classes=None, overwrite=False, progress=True) -
         raise ValueError(f"--out {out} would write over the colour pictures in {files[0].parent}; choose another --out")
     img_files = [f for f in sorted(imgs.iterdir()) if f.is_file() and not f.name.startswith('.')
                  and f.suffix.lower() in ('.png', '.tif', '.tiff', '.jpg', '.jpeg')] if imgs is not None else []
-    old = [dest/f'{f.stem}.png' for f in files if (dest/f'{f.stem}.png').exists()] + [out/'images'/f.name for f in img_files if (out/'images'/f.name).exists()]
+    old = [dest/_ids_name(f) for f in files if (dest/_ids_name(f)).exists()] + [out/'images'/f.name for f in img_files if (out/'images'/f.name).exists()]
     if old and not overwrite:
         raise FileExistsError(f"{dest} already holds {len(old)} of the label files this run writes ({old[0].name}, ...); "
                               "pass --overwrite to replace them, or choose another --out")
@@ -132,7 +146,7 @@ def convert_rgb_labels(src, out, classes=None, overwrite=False, progress=True) -
                 ids = cm.rgb_to_ids(arr, fname=f)
             if unknown or bad_ids: continue   # the run will fail: only collect the remaining unknown colours
             pixels.update(dict(zip(*(v.tolist() for v in np.unique(ids, return_counts=True)))))
-            _save_png(stage/f'{f.stem}.png', ids.astype(dtype))
+            _save_ids(stage/_ids_name(f), ids.astype(dtype), f)
         if bad_ids:
             raise ValueError(f"single-band labels in {src} hold ids that are not in the class map of {spec}: "
                              + ', '.join(f"{k} ({n} px)" for k, n in bad_ids.most_common(10)) + ". Nothing was written.")
@@ -143,7 +157,7 @@ def convert_rgb_labels(src, out, classes=None, overwrite=False, progress=True) -
                              "Add them to classes.json as classes (or as the nodata colour), or clean the pictures "
                              "(anti-aliasing and JPEG compression invent colours). Nothing was written.")
         dest.mkdir(parents=True, exist_ok=True)
-        for f in files: (stage/f'{f.stem}.png').replace(dest/f'{f.stem}.png')
+        for f in files: (stage/_ids_name(f)).replace(dest/_ids_name(f))
         for f in img_files:   # the photos, copied whole under their own names
             with atomic_path(out/'images'/f.name) as tmp: shutil.copyfile(f, tmp)
         n_img = len(img_files)
@@ -183,6 +197,7 @@ def spade_prep(
 
 def _spade_prep(image, label, arcgis, rgb_labels, out, chip_size, stride, bands, classes, remap, label_nodata,
                 image_nodata, max_nodata, stretch, overwrite, quiet):
+    if out is not None: ensure_writable(out, create=False)   # a file in the way is said before any reading
     if rgb_labels is not None:
         if image or label or arcgis: raise ValueError("--rgb-labels converts label pictures on its own: leave out --image/--label/--arcgis")
         r = convert_rgb_labels(rgb_labels, out, classes=classes, overwrite=overwrite, progress=not quiet)

@@ -12,7 +12,7 @@ import rasterio
 from rasterio.windows import Window
 from tqdm.auto import tqdm
 from .classmap import ClassMap
-from .chips import open_raster, parse_remap, _as_num, _is_nan, chip_windows, chip_stem, ChipWriter, label_dtype, LabelSource, label_ids
+from .chips import open_raster, parse_remap, _as_num, _is_nan, chip_windows, chip_stem, ChipWriter, label_dtype, LabelSource, label_ids, bands_error
 from .gan import SpadeGAN
 from .inference import generate, _gan_model, _eval_mode, _as_style
 from .checks import atomic_path, check_nums, Interrupted
@@ -39,9 +39,7 @@ class LandCover:
     "A one-band land-cover raster read window by window as a model's class indices, with spade_prep's remap and nodata rules"
     def __init__(self, src, classmap:ClassMap, remap=None, label_nodata=None, name:str=None, fallback_nodata=None):
         self.src, self.cm, self.name = src, classmap, name or src.name
-        if src.count != 1:
-            raise ValueError(f"land-cover raster {self.name} has {src.count} bands; it must have one band of class ids "
-                             "(extract it first, e.g. gdal_translate -b 1)")
+        if src.count != 1: raise bands_error(self.name, src.count, src.dtypes[0], 'land-cover raster', '--raster')
         # as spade_prep: --label-nodata, else the raster's own nodata; then the value the model's chips used, else the ignore id
         nd = next((v for v in (label_nodata, src.nodata, fallback_nodata, classmap.ignore_id) if v is not None), None)
         self.nodata, self.remap = _as_num(nd), parse_remap(remap)
@@ -162,7 +160,7 @@ def generate_raster(model, # a learner, a SpadeGAN, or a model path (model.safet
         if chips is not None:   # the chip folder is checked (and claimed) before any compute
             if min(th, tw) > min(H, W): raise ValueError(f"--chips: the raster ({W} x {H} px) is smaller than one {min(th, tw)} px chip")
             dtype = label_dtype(cm.ids.tolist(), cm.ignore_id)
-            wr = stack.enter_context(ChipWriter(chips, cm, cm.ignore_id, dtype, None, 0.5, str(raster), overwrite))
+            wr = stack.enter_context(ChipWriter(chips, cm, cm.ignore_id, dtype, None, 0.5, str(raster), overwrite, option='--chips'))
         n_bad = lc.check(progress=progress and src.width * src.height > 2e7)
         ys, xs = tile_starts(H, th, overlap), tile_starts(W, tw, overlap)
         wy, wx = feather(th, overlap if len(ys) > 1 else 0), feather(tw, overlap if len(xs) > 1 else 0)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from .cli import spade_cli
-from .checks import save_image, write_text
+from .checks import save_image, write_text, ensure_writable
 from .classmap import ClassMap
 
 # %% auto #0
@@ -146,6 +146,7 @@ def spade_sample(
     overwrite:bool=False,     # replace an existing sample folder
 ):
     "Write the built-in SYNTHETIC land-cover chip sample (images/, labels/, classes.json)."
+    ensure_writable(path, '--path', create=False)
     p = make_sample(path, n=n, size=size, seed=seed, overwrite=overwrite)
     print(f"wrote {n} SYNTHETIC chips of {size}x{size} to {p}")
     return p

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from fastcore.script import Param
 from .cli import spade_cli
-from .checks import check_nums, atomic_path, write_text, save_fig, ensure_writable, Interrupted, quiet_fastai_import
+from .checks import check_nums, atomic_path, write_text, save_fig, ensure_writable, check_free, Interrupted, quiet_fastai_import
 with quiet_fastai_import():   # fastai's import-time warnings, about fastai's own code (spade_fastai.checks)
     from fastai.torch_core import set_seed
 from .amp import amp_from_flag
@@ -28,7 +28,7 @@ from .io import save_spade, SpadeCheckpoint, NaNGuard, find_checkpoint, read_che
 __all__ = ['SAMPLE_DEMO', 'DATA_DEFAULTS', 'RUN_FILES', 'RESUME_KEYS', 'train_settings', 'write_losses_csv', 'save_figure',
            'save_batch', 'save_results', 'write_step_losses', 'check_train_options', 'earlier_run',
            'prepare_run_folder', 'clear_run', 'check_resume_settings', 'launcher_words', 'resume_command', 'chip_prep',
-           'recipe_options', 'spade_train', 'schedule_change']
+           'recipe_options', 'check_sample_resume', 'spade_train', 'schedule_change']
 
 # %% ../nbs/24_train.ipynb #98c5eb40
 SAMPLE_DEMO = dict(size=32, ngf=16, ndf=16, epochs=20, bs=8, lr_g=2e-4, lr_d=4e-4)
@@ -119,8 +119,12 @@ def earlier_run(out) -> list:
     found = [out/f for f in RUN_FILES if (out/f).is_file()]
     return found + [out/'checkpoints'/n for n in ('last.pth', 'prev.pth') if (out/'checkpoints'/n).is_file()]
 
+_TRAINED = ('model.safetensors', 'learner.pkl', 'best_model.safetensors', 'last.pth', 'prev.pth')   # what a run is worth keeping for
+
 def prepare_run_folder(out, resume=False, overwrite=False, data=None) -> list:
-    "Check `out` for `spade_train`: an earlier run is continued (`resume`), replaced (`overwrite`: its files are returned, for `clear_run` once training is about to start) or refused"
+    """Check `out` for `spade_train`: an earlier run is continued (`resume`), replaced (`overwrite`: its files are returned,
+    for `clear_run` once training is about to start) or refused. A run that stopped before its first epoch ended (no
+    checkpoint, no model: only its settings and first pictures) is replaced without asking: there is nothing to resume"""
     out = Path(out)
     if resume and overwrite: raise ValueError("--resume continues the run in --out and --overwrite replaces it: pass one of them")
     old = earlier_run(out)
@@ -128,7 +132,10 @@ def prepare_run_folder(out, resume=False, overwrite=False, data=None) -> list:
         try: find_checkpoint(out/'checkpoints')
         except FileNotFoundError:
             raise FileNotFoundError(f"--resume: no checkpoint in {out/'checkpoints'} (last.pth or prev.pth) to continue from; "
-                                    "drop --resume to start a new run there") from None
+                                    "drop --resume to start a new run there" + (" (the run there stopped before its first "
+                                    "epoch ended: its files are replaced)" if old else '')) from None
+    elif old and not [p for p in old if p.name in _TRAINED]:   # stopped before its first epoch ended: nothing to keep
+        return old
     elif old:
         names = ', '.join(str(p.relative_to(out)) for p in old[:4]) + (f", ... ({len(old)} files)" if len(old) > 4 else '')
         if not overwrite:
@@ -142,7 +149,9 @@ def prepare_run_folder(out, resume=False, overwrite=False, data=None) -> list:
 def clear_run(out, old:list):
     "Remove the earlier run's files (`prepare_run_folder` listed them), just before the new run starts writing"
     for p in old: p.unlink(missing_ok=True)
-    if old: print(f"spade_train: --overwrite: removed the earlier run's {len(old)} files in {out}")
+    if old and not [p for p in old if p.name in _TRAINED]:
+        print(f"spade_train: replaced the files of a run in {out} that stopped before its first epoch ended ({len(old)} files)")
+    elif old: print(f"spade_train: --overwrite: removed the earlier run's {len(old)} files in {out}")
 
 def check_resume_settings(out, now:dict):
     "Refuse `--resume` with settings that differ from the ones `run.json` recorded, naming each"
@@ -208,6 +217,16 @@ def recipe_options(recipe:str, given:dict, defaults:dict) -> dict:
     return {k: (preset[k] if k in preset and given[k] == defaults[k] else given[k]) for k in _RECIPE_FLAGS}
 
 # %% ../nbs/24_train.ipynb #fdbcbb57
+def check_sample_resume(out, n_sample, size):
+    "`--resume` of a run on the built-in sample: the same sample (--n-sample, --size) as the run, said before anything is made"
+    try: was = json.loads((Path(out)/'run.json').read_text()).get('settings', {})
+    except (OSError, ValueError, AttributeError): return   # check_resume_settings names an unreadable run.json
+    w_n, w_size = was.get('n_sample'), was.get('size')
+    w_size = w_size[0] if isinstance(w_size, list) and len(set(w_size)) == 1 else w_size
+    diff = [f"--{k} {a} (now {b})" for k, a, b in (('n-sample', w_n, n_sample), ('size', w_size, size)) if a is not None and a != b]
+    if diff: raise ValueError(f"--resume: the run in {out} trained on the sample with {', '.join(diff)}; resume with the run's "
+                              "settings (its run.json gives the whole command)")
+
 @spade_cli
 def spade_train(
     data:Param("chip folder (images/, labels/, classes.json); default: the built-in SYNTHETIC sample", str,
@@ -266,9 +285,12 @@ def spade_train(
                        vgg_weights=vgg_weights, no_vgg=no_vgg)
     out = Path(out if out is not None else 'runs/' + ('sample' if data is None else Path(data).resolve().name))
     old_run = prepare_run_folder(out, resume=resume, overwrite=overwrite, data=data)   # checks only: nothing removed yet
-    if main: ensure_writable(out)
+    if main: ensure_writable(out); check_free(out, files=RUN_FILES, folders=['checkpoints', 'sample_chips'])
     barrier()
-    if data is None and main: make_sample(out/'sample_chips', n=n_sample, size=s['size'], seed=0, overwrite=overwrite)
+    if data is None and resume: check_sample_resume(out, n_sample, s['size'])
+    # the sample is made again when no trained run is there (a refused command may have left one of other settings)
+    trained = any(p.name in _TRAINED for p in earlier_run(out))
+    if data is None and main: make_sample(out/'sample_chips', n=n_sample, size=s['size'], seed=0, overwrite=overwrite or not trained)
     barrier()
     chips = Path(data) if data is not None else make_sample(out/'sample_chips', n=n_sample, size=s['size'], seed=0)
     set_seed(seed)
