@@ -96,7 +96,7 @@ def shrink_png(b64:str) -> str:
     buf = io.BytesIO(); im.save(buf, 'png', optimize=True)
     return base64.b64encode(buf.getvalue()).decode() if buf.tell() < len(raw) else b64
 
-def out_bytes(o): return len(json.dumps(o))
+def out_bytes(o): return len(json.dumps(o, ensure_ascii=False).encode())   # as the .ipynb stores it
 
 def check(paths):
     flags, bad = skip_flags(), []

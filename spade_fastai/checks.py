@@ -113,13 +113,15 @@ def _file_in_way(folder:Path):
 def ensure_writable(folder, label:str='--out', create:bool=True) -> Path:
     "Create `folder` if needed (`create`; else only check it could be) and check a file can be written there, before any work; the error names the folder"
     folder = Path(folder)
-    if (f := _file_in_way(folder)) is not None:
-        raise NotADirectoryError(f"{label} {folder}: {f} is a file, not a folder; choose a folder path"
-                                 + (f" (or remove {f})" if f == folder else ''))
+    try: in_way = _file_in_way(folder)
+    except OSError as e: raise PermissionError(f"{label} {folder} cannot be reached ({e.strerror or e}); choose a folder you can write to") from None
+    if in_way is not None:
+        raise NotADirectoryError(f"{label} {folder}: {in_way} is a file, not a folder; choose a folder path"
+                                 + (f" (or remove {in_way})" if in_way == folder else ''))
     if not create:
-        base = next(p for p in [folder, *folder.parents] if p.exists())
-        if not os.access(base, os.W_OK | os.X_OK):
-            raise PermissionError(f"{label} {folder} cannot be written ({base} is not writable); choose a folder you can write to")
+        base = next((p for p in [folder, *folder.absolute().parents] if p.exists()), None)
+        if base is None or not os.access(base, os.W_OK | os.X_OK):
+            raise PermissionError(f"{label} {folder} cannot be written ({base or 'no part of it'} is not writable); choose a folder you can write to")
         return folder
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -140,8 +142,11 @@ def check_free(folder, files=(), folders=(), label:str='--out'):
 
 def reason(e:BaseException) -> str:
     "An exception as a short reason for a message: its type and first line, without torch's advice to load with `weights_only=False` (unsafe, and no fix for a broken file)"
-    msg = (str(e).strip().splitlines() or [''])[0]
-    if 'Weights only load failed' in msg: msg = 'not a file of tensors torch can read safely'
+    lines = str(e).strip().splitlines() or ['']
+    msg = lines[0]
+    if 'Weights only load failed' in msg:   # keep torch's own detail (e.g. "Unsupported global: ..."), not its advice
+        detail = next((l.strip() for l in lines if 'Unsupported global' in l or 'Unpickler error' in l), '')
+        msg = 'not a file of tensors torch can read safely' + (f" ({detail})" if detail else '')
     return f"{type(e).__name__}: {msg[:300]}"
 
 # %% ../nbs/00_checks.ipynb #c0a1f7e3

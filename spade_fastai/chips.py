@@ -280,9 +280,10 @@ def bands_error(name, count, dtype, what='label raster', option='--label') -> Va
     if count in (3, 4) and str(dtype) == 'uint8':
         stem = Path(str(name)).stem
         return ValueError(f"{what} {name} has {count} bands of 8 bits: it looks like a colour-coded (RGB) land-cover map, "
-                          f"not class ids. Convert its colours to class ids first: spade_prep --rgb-labels {name} --classes "
-                          f"classes.json --out ids/ (classes.json gives each class its colour; a GeoTIFF stays on its grid), "
-                          f"then pass {option} ids/{stem}.tif")
+                          f"not class ids (if it is the imagery, pass it as --image). Convert its colours to class ids first: "
+                          f"spade_prep --rgb-labels {name} --classes classes.json --out ids/ (classes.json gives each class its "
+                          f"colour; a GeoTIFF stays on its grid), then pass {option} ids/{stem}.tif"
+                          + (" --classes ids/classes.json" if option == '--label' else ''))
     return ValueError(f"{what} {name} has {count} bands; it must have one band of class ids (if the ids are band k of it, "
                       "extract that band first: gdal_translate -b k)")
 

@@ -266,9 +266,10 @@ def scan_chips(path, pairs, classmap, size=None, progress=None, size_from=None):
     if bad and len(small) == len(bad):   # one message, with the size that fits every chip
         hws = [image_size(i) for _, i in pairs]
         h, w = min(hw[0] for hw in hws), min(hw[1] for hw in hws)
+        fit = min(h, w) // 32 * 32 or min(h, w)   # the paper's generator takes multiples of 32
         raise ValueError(f"{len(bad)} of {len(pairs)} chips in {path} are smaller than the crop size {size[0]}x{size[1]} "
-                         f"(the smallest is {h}x{w}): pass size={min(h, w)} (--size {min(h, w)}) to train on every chip, or "
-                         "remove the small ones" + (f" (the crop size was taken from the first chip, {Path(size_from).name})"
+                         f"(the smallest height is {h}, the smallest width {w}): pass size={fit} (--size {fit}) to train on "
+                         "every chip, or remove the small ones" + (f" (the crop size was taken from the first chip, {Path(size_from).name})"
                                                      if size_from is not None else '') + f". First: {small[0]}")
     if bad:
         raise ValueError(f"{len(bad)} of {len(pairs)} chips in {path} cannot be used: " + ' | '.join(bad[:5]) +
@@ -295,7 +296,7 @@ def spade_dls(path, # chip folder: images/, labels/ and classes.json
     n_valid = int(valid_pct * len(pairs))
     if valid_pct > 0 and n_valid == 0:
         warnings.warn(f"valid_pct={valid_pct:g} of {len(pairs)} chips holds out none (no validation loss; results show training "
-                      f"chips): pass valid_pct >= {1 / len(pairs):.3g} (--valid-pct) to hold out one, or 0 to say so")
+                      f"chips): pass valid_pct >= {math.ceil(1000 / len(pairs)) / 1000:g} (--valid-pct) to hold out one, or 0 to say so")
     if scan: scan_chips(path, pairs, classmap, size, size_from=size_from)
     n_train = len(pairs) - int(valid_pct * len(pairs))
     if n_train < bs:

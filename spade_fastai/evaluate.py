@@ -252,11 +252,12 @@ def _check_inputs(data, eval_data, out, segmenter, seg_arch, inception_weights):
     if inception_weights is not None and not Path(inception_weights).is_file():
         raise FileNotFoundError(f"--inception-weights {inception_weights}: no such file (torch-fidelity's "
                                 "pt_inception-2015-12-05-6726825d.pth); drop the option to skip the Inception FID")
-    if out is not None:
+    if out is not None:   # the report's pictures inside images/ or labels/ would be read as chips (an unpaired image)
         for d, opt in ((data, '--data'), (eval_data, '--eval-data')):
-            if d is not None and Path(d).is_dir() and Path(out).resolve().is_relative_to(Path(d).resolve()):
-                raise ValueError(f"--out {out} is inside the chip folder {d} ({opt}): the report's pictures would be read as "
-                                 "chips; write the report outside it (e.g. --out eval/)")
+            for sub in ('images', 'labels'):
+                if d is not None and (Path(d)/sub).is_dir() and Path(out).resolve().is_relative_to((Path(d)/sub).resolve()):
+                    raise ValueError(f"--out {out} is inside {Path(d)/sub} ({opt}'s {sub}/): the report's pictures would be read "
+                                     "as chips; write the report elsewhere (e.g. --out eval/)")
 
 def _check_out(out, files, overwrite):
     if out is not None and not overwrite:

@@ -203,6 +203,7 @@ def spade_generate(
             if sum(len(a) for a, _ in shown) < 16: shown.append((m, imgs))
             bar.update(len(m))
     except KeyboardInterrupt:
+        if not done: raise Interrupted(f"no image was written to {out}; run the same command again") from None
         raise Interrupted(f"{done} of {len(files)} images are in {out} (see manifest.csv); run the same command with "
                           "--overwrite to make them all") from None
     finally:

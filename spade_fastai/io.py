@@ -233,8 +233,10 @@ def read_checkpoint(path) -> dict:
     f = find_checkpoint(path)
     try: ck = torch.load(f, map_location='cpu', weights_only=True)
     except Exception as e:
+        prev = f.with_name('prev.pth') if f.name == 'last.pth' else None
         raise ValueError(f"cannot read checkpoint {f} ({reason(e)}): it is truncated or not a checkpoint"
-                         + _others(f.with_name('prev.pth') if f.name != 'prev.pth' else None, f.parent.parent/'model.safetensors')) from None
+                         + _others(prev, f.parent.parent/'model.safetensors')
+                         + (f" (to resume from {prev.name}, rename it to last.pth)" if prev is not None and prev.is_file() else '')) from None
     if not isinstance(ck, dict) or ck.get('format') != SPADE_FORMAT:
         raise ValueError(f"{f} is not a spade_fastai checkpoint (format {ck.get('format') if isinstance(ck, dict) else None!r})")
     ck['file'] = f

@@ -95,15 +95,15 @@ def _ids_name(f) -> str:
     "The converted file's name: a TIFF stays a TIFF (a GeoTIFF keeps its georeference), anything else becomes a PNG"
     return f"{Path(f).stem}{'.tif' if Path(f).suffix.lower() in ('.tif', '.tiff') else '.png'}"
 
-def _save_ids(path, ids, like):
-    "Class ids as a PNG, or as a one-band DEFLATE GeoTIFF on the grid (CRS, transform) of the TIFF `like`"
+def _save_ids(path, ids, like, nodata=None):
+    "Class ids as a PNG, or as a one-band DEFLATE GeoTIFF on the grid (CRS, transform) of the TIFF `like`, `nodata` tagged"
     if Path(path).suffix != '.tif': return _save_png(path, ids)
     import rasterio, warnings
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', rasterio.errors.NotGeoreferencedWarning)
         with rasterio.open(like) as src: crs, transform = src.crs, src.transform
         with rasterio.open(path, 'w', driver='GTiff', width=ids.shape[1], height=ids.shape[0], count=1, dtype=ids.dtype,
-                           crs=crs, transform=transform, compress='deflate') as dst: dst.write(ids, 1)
+                           crs=crs, transform=transform, nodata=nodata, compress='deflate') as dst: dst.write(ids, 1)
 
 def convert_rgb_labels(src, out, classes=None, overwrite=False, progress=True) -> dict:
     "Colour label pictures -> single-band class-id files through the class colours (PNGs; a GeoTIFF stays a GeoTIFF on its grid); a chip folder becomes a chip folder"
@@ -146,7 +146,7 @@ def convert_rgb_labels(src, out, classes=None, overwrite=False, progress=True) -
                 ids = cm.rgb_to_ids(arr, fname=f)
             if unknown or bad_ids: continue   # the run will fail: only collect the remaining unknown colours
             pixels.update(dict(zip(*(v.tolist() for v in np.unique(ids, return_counts=True)))))
-            _save_ids(stage/_ids_name(f), ids.astype(dtype), f)
+            _save_ids(stage/_ids_name(f), ids.astype(dtype), f, nodata=cm.ignore_id)
         if bad_ids:
             raise ValueError(f"single-band labels in {src} hold ids that are not in the class map of {spec}: "
                              + ', '.join(f"{k} ({n} px)" for k, n in bad_ids.most_common(10)) + ". Nothing was written.")

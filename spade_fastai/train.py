@@ -14,7 +14,7 @@ from .checks import check_nums, atomic_path, write_text, save_fig, ensure_writab
 with quiet_fastai_import():   # fastai's import-time warnings, about fastai's own code (spade_fastai.checks)
     from fastai.torch_core import set_seed
 from .amp import amp_from_flag
-from .sample import make_sample
+from .sample import make_sample, _existing_sample
 from .data import spade_dls
 from .models import latent_grid
 import torch.distributed as dist
@@ -119,12 +119,16 @@ def earlier_run(out) -> list:
     found = [out/f for f in RUN_FILES if (out/f).is_file()]
     return found + [out/'checkpoints'/n for n in ('last.pth', 'prev.pth') if (out/'checkpoints'/n).is_file()]
 
-_TRAINED = ('model.safetensors', 'learner.pkl', 'best_model.safetensors', 'last.pth', 'prev.pth')   # what a run is worth keeping for
+_STARTED_ONLY = {'run.json', 'batch.png'}   # all a run has written before its first epoch ends
+
+def _started_only(old) -> bool:
+    "True when the earlier run's files are only what a start writes: nothing to resume (it died, or is still in its first epoch)"
+    return bool(old) and {p.name for p in old} <= _STARTED_ONLY
 
 def prepare_run_folder(out, resume=False, overwrite=False, data=None) -> list:
     """Check `out` for `spade_train`: an earlier run is continued (`resume`), replaced (`overwrite`: its files are returned,
-    for `clear_run` once training is about to start) or refused. A run that stopped before its first epoch ended (no
-    checkpoint, no model: only its settings and first pictures) is replaced without asking: there is nothing to resume"""
+    for `clear_run` once training is about to start) or refused. A run with nothing to resume (only its settings and
+    first picture: it stopped, or is still, in its first epoch) is refused with --overwrite as the way on, not --resume"""
     out = Path(out)
     if resume and overwrite: raise ValueError("--resume continues the run in --out and --overwrite replaces it: pass one of them")
     old = earlier_run(out)
@@ -132,12 +136,13 @@ def prepare_run_folder(out, resume=False, overwrite=False, data=None) -> list:
         try: find_checkpoint(out/'checkpoints')
         except FileNotFoundError:
             raise FileNotFoundError(f"--resume: no checkpoint in {out/'checkpoints'} (last.pth or prev.pth) to continue from; "
-                                    "drop --resume to start a new run there" + (" (the run there stopped before its first "
-                                    "epoch ended: its files are replaced)" if old else '')) from None
-    elif old and not [p for p in old if p.name in _TRAINED]:   # stopped before its first epoch ended: nothing to keep
-        return old
+                                    + ("the run there never finished an epoch: pass --overwrite instead of --resume to start "
+                                       "it again" if _started_only(old) else "drop --resume to start a new run there")) from None
     elif old:
         names = ', '.join(str(p.relative_to(out)) for p in old[:4]) + (f", ... ({len(old)} files)" if len(old) > 4 else '')
+        if not overwrite and _started_only(old):
+            raise FileExistsError(f"{out} holds a run that never finished an epoch ({names}): nothing to resume. If no other "
+                                  "spade_train is training there, pass --overwrite to start again; or --out to train into another folder")
         if not overwrite:
             raise FileExistsError(f"{out} holds an earlier run ({names}); pass --resume to continue it, --overwrite to "
                                   "replace it, or --out to train into another folder")
@@ -149,9 +154,7 @@ def prepare_run_folder(out, resume=False, overwrite=False, data=None) -> list:
 def clear_run(out, old:list):
     "Remove the earlier run's files (`prepare_run_folder` listed them), just before the new run starts writing"
     for p in old: p.unlink(missing_ok=True)
-    if old and not [p for p in old if p.name in _TRAINED]:
-        print(f"spade_train: replaced the files of a run in {out} that stopped before its first epoch ended ({len(old)} files)")
-    elif old: print(f"spade_train: --overwrite: removed the earlier run's {len(old)} files in {out}")
+    if old: print(f"spade_train: --overwrite: removed the earlier run's {len(old)} files in {out}")
 
 def check_resume_settings(out, now:dict):
     "Refuse `--resume` with settings that differ from the ones `run.json` recorded, naming each"
@@ -288,9 +291,10 @@ def spade_train(
     if main: ensure_writable(out); check_free(out, files=RUN_FILES, folders=['checkpoints', 'sample_chips'])
     barrier()
     if data is None and resume: check_sample_resume(out, n_sample, s['size'])
-    # the sample is made again when no trained run is there (a refused command may have left one of other settings)
-    trained = any(p.name in _TRAINED for p in earlier_run(out))
-    if data is None and main: make_sample(out/'sample_chips', n=n_sample, size=s['size'], seed=0, overwrite=overwrite or not trained)
+    # a sample of other settings is made again when there is no run to resume (a refused command may have left it)
+    if data is None and main:
+        params = dict(n=n_sample, size=s['size'], seed=0)
+        make_sample(out/'sample_chips', **params, overwrite=overwrite or (not resume and not _existing_sample(out/'sample_chips', params)))
     barrier()
     chips = Path(data) if data is not None else make_sample(out/'sample_chips', n=n_sample, size=s['size'], seed=0)
     set_seed(seed)
