@@ -10,7 +10,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['SpadeError', 'Interrupted', 'check_num', 'check_nums', 'file_mode', 'partial_path', 'atomic_path', 'write_text',
-           'write_bytes', 'save_image', 'save_fig', 'ensure_writable', 'check_free', 'reason', 'quiet_fastai_import']
+           'write_bytes', 'save_image', 'save_fig', 'ensure_writable', 'check_free', 'shorten', 'reason',
+           'quiet_fastai_import']
 
 # %% ../nbs/00_checks.ipynb #2b8c66f2
 class SpadeError(Exception):
@@ -140,14 +141,19 @@ def check_free(folder, files=(), folders=(), label:str='--out'):
         if (folder/n).exists() and not (folder/n).is_dir():
             raise NotADirectoryError(f"{label} {folder}: {folder/n} is a file where a folder is made; remove or rename it")
 
+def shorten(text:str, n:int=240) -> str:
+    "`text` cut to about `n` characters at a word boundary, with an ellipsis when cut"
+    text = ' '.join(str(text).split())
+    return text if len(text) <= n else text[:n].rsplit(' ', 1)[0] + ' ...'
+
 def reason(e:BaseException) -> str:
-    "An exception as a short reason for a message: its type and first line, without torch's advice to load with `weights_only=False` (unsafe, and no fix for a broken file)"
+    "An exception as a short reason for a message: its type and first line, without torch's advice about `weights_only` (unsafe, and no fix for a broken file)"
     lines = str(e).strip().splitlines() or ['']
     msg = lines[0]
-    if 'Weights only load failed' in msg:   # keep torch's own detail (e.g. "Unsupported global: ..."), not its advice
-        detail = next((l.strip() for l in lines if 'Unsupported global' in l or 'Unpickler error' in l), '')
+    if 'Weights only load failed' in msg:   # keep torch's own detail ("Unsupported global: ..."), not its advice
+        detail = next((l.strip() for l in lines if 'Unsupported global' in l), '')
         msg = 'not a file of tensors torch can read safely' + (f" ({detail})" if detail else '')
-    return f"{type(e).__name__}: {msg[:300]}"
+    return f"{type(e).__name__}: {shorten(msg)}"
 
 # %% ../nbs/00_checks.ipynb #c0a1f7e3
 # The two messages fastai 2.8.7 raises while it is imported (see above); anchored at their start, as warnings filters are

@@ -299,6 +299,9 @@ def spade_dls(path, # chip folder: images/, labels/ and classes.json
                       f"chips): pass valid_pct >= {math.ceil(1000 / len(pairs)) / 1000:g} (--valid-pct) to hold out one, or 0 to say so")
     if scan: scan_chips(path, pairs, classmap, size, size_from=size_from)
     n_train = len(pairs) - int(valid_pct * len(pairs))
+    if n_train < 2:   # batch norm needs two images in a training batch
+        raise ValueError(f"{path} has {len(pairs)} chip(s), {n_train} for training: training needs at least 2 chips per batch "
+                         "(batch normalisation); add chips (the sample: a larger --n-sample)" + (", or lower valid_pct (--valid-pct)" if len(pairs) >= 2 else ''))
     if n_train < bs:
         raise ValueError(f"{path} has {len(pairs)} chips, {n_train} for training, fewer than bs={bs}; "
                          f"use bs<={n_train} (the training loader drops incomplete batches)")

@@ -153,7 +153,7 @@ def check_style(style, gan):
     if not p.exists(): raise FileNotFoundError(f"--style {p}: no such file; pass an RGB image file (e.g. a chip from images/)")
     if p.is_dir(): raise ValueError(f"--style {p} is a folder; pass one RGB image file from it (e.g. {p}/<chip>.png)")
     try: im = read_image(p)
-    except Exception as e: raise ValueError(f"--style {p} is not an image that can be read ({str(e).splitlines()[0][:200]}); pass an RGB image file") from None
+    except Exception: raise ValueError(f"--style {p} is not an image file that can be read; pass an RGB image (e.g. a chip from images/)") from None
     if im.ndim != 3 or im.shape[2] != 3: raise ValueError(f"--style {p} has shape {im.shape}: pass an RGB image (3 bands)")
 
 @spade_cli

@@ -438,8 +438,10 @@ def load_model(model, # a path (.safetensors, .pth, learner.pkl, run folder), a 
     if p.is_dir():   # a run folder: its final weights, else its last checkpoint (an interrupted run)
         try: p = p/'model.safetensors' if (p/'model.safetensors').is_file() else find_checkpoint(p)
         except FileNotFoundError:
-            raise FileNotFoundError(f"no model in the folder {p}: no model.safetensors and no checkpoints/last.pth there; pass "
-                                    f"{MODEL_KINDS}") from None
+            if not (p/'learner.pkl').is_file():
+                raise FileNotFoundError(f"no model in the folder {p}: no model.safetensors, checkpoints/last.pth or learner.pkl "
+                                        f"there; pass {MODEL_KINDS}") from None
+            p = p/'learner.pkl'
     dev = device if device is not None else ('cuda' if torch.cuda.is_available() else 'cpu')
     if p.suffix in ('.safetensors', '.pth'):   # each reader names a truncated or foreign file
         nets = load_spade(p) if p.suffix == '.safetensors' else load_checkpoint_nets(p)
