@@ -80,10 +80,8 @@ def run(path, save=False, top=5, flags=()):
         print(f'    cell {i:3d}: {w:6.1f} s wall {c:7.1f} s CPU  {first}')
     if save:
         for cell in nb.cells:
-            if cell.cell_type != 'code': continue
-            cell.execution_count = None
-            for o in cell.get('outputs', []):
-                if 'image/png' in o.get('data', {}): o['data']['image/png'] = shrink_png(o['data']['image/png'])
+            if cell.cell_type == 'code': cell.execution_count = None
+        shrink_outputs(nb.cells)
         write_nb(nb, path)
     return True, times
 
@@ -95,6 +93,12 @@ def shrink_png(b64:str) -> str:
     im = Image.open(io.BytesIO(raw)).convert('RGB').quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     buf = io.BytesIO(); im.save(buf, 'png', optimize=True)
     return base64.b64encode(buf.getvalue()).decode() if buf.tell() < len(raw) else b64
+
+def shrink_outputs(cells):
+    "Every saved figure of `cells` through `shrink_png`"
+    for c in cells:
+        for o in c.get('outputs', []):
+            if 'image/png' in o.get('data', {}): o['data']['image/png'] = shrink_png(o['data']['image/png'])
 
 def out_bytes(o): return len(json.dumps(o, ensure_ascii=False).encode())   # as the .ipynb stores it
 
@@ -135,9 +139,7 @@ if __name__ == '__main__':
     if a.cmd == 'shrink':     # re-encode the figures already saved (what `run --save` does to new ones)
         for p in nb_paths(a.nbs):
             nb = json.loads(p.read_text())
-            for c in nb['cells']:
-                for o in c.get('outputs', []):
-                    if 'image/png' in o.get('data', {}): o['data']['image/png'] = shrink_png(o['data']['image/png'])
+            shrink_outputs(nb['cells'])
             p.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
         sys.exit(0)
     paths = nb_paths(a.nbs)

@@ -26,11 +26,11 @@ with quiet_fastai_import():   # fastai's import-time warnings, about fastai's ow
     from fastai.vision.augment import RandTransform
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'LABEL_EXTS', 'chip_pairs', 'check_chip_folder', 'image_size', 'read_image', 'read_label', 'SpadeMask',
-           'SpadePhoto', 'LoadSpadeMask', 'load_spade_photo', 'AddClassMap', 'photo_pm1', 'photo_uint8',
-           'PhotoToMinusOneOne', 'SpadeCrop', 'SpadeDihedral', 'dihedral', 'SpadeItemList', 'chip_problem',
-           'scan_chips', 'spade_dls', 'SpadeDataLoaders', 'as_masks', 'chip_fingerprint', 'split_record', 'chips_split',
-           'show_pair', 'show_batch', 'show_results']
+__all__ = ['IMAGE_EXTS', 'LABEL_EXTS', 'chip_pairs', 'is_chip_folder', 'chip_subfolder', 'check_chip_folder', 'image_size',
+           'read_image', 'read_label', 'SpadeMask', 'SpadePhoto', 'LoadSpadeMask', 'load_spade_photo', 'AddClassMap',
+           'photo_pm1', 'photo_uint8', 'PhotoToMinusOneOne', 'SpadeCrop', 'SpadeDihedral', 'dihedral', 'SpadeItemList',
+           'chip_problem', 'scan_chips', 'spade_dls', 'SpadeDataLoaders', 'as_masks', 'chip_fingerprint',
+           'split_record', 'chips_split', 'show_pair', 'show_batch', 'show_results']
 
 # %% ../nbs/04_data.ipynb #cae093a7
 IMAGE_EXTS = ('.png', '.tif', '.tiff', '.jpg', '.jpeg')
@@ -70,6 +70,16 @@ def chip_pairs(path) -> L:
     if no_img: raise ValueError(f"{len(no_img)} label(s) in {path / 'labels'} have no image in {path / 'images'}: "
                                 f"{_names(no_img)}. Add the images or remove those labels")
     return L((lbls[s], imgs[s]) for s in sorted(imgs))
+
+def is_chip_folder(p) -> bool:
+    "True for a chip folder: labels/ and classes.json inside"
+    p = Path(p)
+    return (p/'labels').is_dir() and (p/'classes.json').is_file()
+
+def chip_subfolder(p):
+    "'images' or 'labels' when `p` is that subfolder of a chip folder (given where the folder itself is wanted), else None"
+    p = Path(p)
+    return p.name if p.name in ('images', 'labels') and is_chip_folder(p.parent) else None
 
 def check_chip_folder(path):
     "Check a chip folder up front (layout, pairing, classes.json); return (pairs, ClassMap)."

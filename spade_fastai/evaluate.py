@@ -19,7 +19,7 @@ with quiet_fastai_import():   # fastai's import-time warnings, about fastai's ow
     from fastai.callback.core import Callback
 from .checks import write_text, save_fig
 from .cli import spade_cli
-from .data import chip_pairs, photo_uint8
+from .data import chip_pairs, chip_subfolder, photo_uint8
 from .classmap import ClassMap
 from .inference import generate
 from .learner import _dls_size
@@ -240,7 +240,7 @@ def _header(ctx, segmenter, seg_epochs, seg_weights) -> dict:
 def _chip_folder(p, opt):
     "Refuse the images/ or labels/ subfolder of a chip folder where the chip folder itself is wanted"
     p = Path(p)
-    if p.name in ('images', 'labels') and (p.parent/'classes.json').is_file():
+    if chip_subfolder(p):
         raise ValueError(f"{opt} {p} is the {p.name}/ subfolder of the chip folder {p.parent}; pass {opt} {p.parent}")
 
 def _check_inputs(data, eval_data, out, segmenter, seg_arch, inception_weights):

@@ -15,7 +15,7 @@ from .checks import check_nums, atomic_path, save_image, ensure_writable, Interr
 with quiet_fastai_import():   # fastai's import-time warnings, about fastai's own code (spade_fastai.checks)
     from fastai.torch_core import default_device
 from .amp import amp_from_flag
-from .data import read_label, read_image, photo_uint8, image_size
+from .data import read_label, read_image, photo_uint8, image_size, is_chip_folder, chip_subfolder
 from .inference import generate, size_mismatch
 from .io import load_model
 
@@ -31,9 +31,9 @@ def mask_files(masks) -> list:
     files, seen = [], set()
     for m in ([masks] if isinstance(masks, (str, Path)) else masks):
         p = Path(m)
-        if p.is_dir() and (p/'labels').is_dir() and (p/'classes.json').is_file():   # a chip folder: its label maps are the masks
+        if is_chip_folder(p):   # a chip folder: its label maps are the masks
             raise ValueError(f"--masks {p} is a chip folder; its masks are in {p/'labels'}: pass --masks {p/'labels'}")
-        if p.is_dir() and p.name == 'images' and (p.parent/'labels').is_dir():
+        if chip_subfolder(p) == 'images':
             raise ValueError(f"--masks {p} holds a chip folder's images, not its masks: pass --masks {p.parent/'labels'}")
         if p.is_dir(): new = sorted(f for f in p.iterdir() if f.suffix.lower() in LABEL_EXTS and not f.name.startswith('.'))
         elif p.is_file(): new = [p]
