@@ -4,13 +4,14 @@
 
 # %% ../nbs/02_cli.ipynb #7aecc61b
 from __future__ import annotations
-import inspect, os, sys, traceback
+import inspect, os, re, sys, traceback
 from functools import wraps
 from fastcore.script import anno_parser
 from .checks import SpadeError
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'OOM_HINTS', 'undash', 'parse_cli', 'is_out_of_memory', 'one_line', 'run_cli', 'spade_cli']
+__all__ = ['USER_ERRORS', 'OOM_HINTS', 'undash', 'parse_cli', 'is_out_of_memory', 'one_line', 'cli_spelling', 'run_cli',
+           'spade_cli']
 
 # %% ../nbs/02_cli.ipynb #638f51b6
 def undash(argv) -> list:
@@ -53,6 +54,18 @@ def one_line(e:BaseException) -> str:
     if msg.startswith('Exception occured in') and '\n\t' in msg: msg = msg.split('\n\t', 1)[1]
     return ' '.join(msg.split())
 
+def cli_spelling(msg:str, names) -> str:
+    """`msg` with the Python spelling of options `names` (`n_samples=0`, from a check shared with the Python API) written
+    as on the command line (`--n-samples 0`); text inside parentheses (a Python call the message suggests) is kept"""
+    if not names: return msg
+    pat = re.compile(r'(?<![\w.\-])(' + '|'.join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r')=(?=[^\s=])')
+    out, last, depth = [], 0, 0
+    for m in pat.finditer(msg):
+        depth += msg.count('(', last, m.start()) - msg.count(')', last, m.start())
+        out.append(msg[last:m.start()] + (m.group(0) if depth > 0 else '--' + m.group(1).replace('_', '-') + ' '))
+        last = m.end()
+    return ''.join(out) + msg[last:]
+
 def run_cli(func, argv, name:str=None, call=None) -> int:
     "Run `func` on `argv` as console script `name`: 0 on success; one line and 1 for user errors; 130 on Ctrl-C"
     name = name or func.__name__
@@ -69,7 +82,8 @@ def run_cli(func, argv, name:str=None, call=None) -> int:
                   " (SPADE_TRACEBACK=1 shows where)", file=sys.stderr)
             return 1
         if not isinstance(e, USER_ERRORS) or os.environ.get('SPADE_TRACEBACK'): raise
-        print(f"{name}: error: {one_line(e)}", file=sys.stderr)
+        names = inspect.signature(getattr(func, '__wrapped__', func)).parameters
+        print(f"{name}: error: {cli_spelling(one_line(e), names)}", file=sys.stderr)
         return 1
     return 0
 

@@ -382,9 +382,16 @@ def chips_split(folder, pairs, valid) -> dict:
 
 # %% ../nbs/04_data.ipynb #95097fa8
 def _legend(fig, classmap, ncol=4):
-    if classmap is not None:
-        fig.legend(handles=classmap.legend_handles(), loc='lower center', ncol=min(ncol, classmap.n_labels),
-                   frameon=False, fontsize=8)
+    "The classes' colours under the figure; a legend of many classes makes the figure taller, so it covers no picture"
+    if classmap is None: return
+    ncol = min(ncol, classmap.n_labels)
+    need = 0.2 * math.ceil(classmap.n_labels / ncol) + 0.1   # inches: a row of 8 pt entries, and a little space
+    w, h = fig.get_size_inches()
+    bottom = fig.subplotpars.bottom * h
+    if need > bottom:   # (the default margin holds about two rows)
+        fig.set_size_inches(w, h + need - bottom)
+        fig.subplots_adjust(bottom=need / (h + need - bottom), top=1 - (1 - fig.subplotpars.top) * h / (h + need - bottom))
+    fig.legend(handles=classmap.legend_handles(), loc='lower center', ncol=ncol, frameon=False, fontsize=8)
 
 def _photo01(img):
     "Image as float (H,W,3) in [0,1] from uint8 / [0,1] / [-1,1], (3,H,W) or (H,W,3)."

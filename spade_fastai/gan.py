@@ -70,14 +70,18 @@ class SpadeGANLoss(nn.Module):
     (hinge); with the segmenting critic (`OASISDiscriminator`) OASIS's class-balanced cross-entropies and LabelMix instead
     of the hinge and feature matching."""
     def __init__(self, gan_model:SpadeGAN, vgg:nn.Module=None, lambda_feat:float=10., lambda_vgg:float=10.,
-                 lambda_kld:float=0.05, lambda_labelmix:float=10.):
+                 lambda_kld:float=0.05, lambda_labelmix:float=10., oasis_nodata:str='ignore'):
         super().__init__()
-        store_attr('vgg,lambda_feat,lambda_vgg,lambda_kld,lambda_labelmix')
+        if oasis_nodata not in ('ignore', 'learn'):
+            raise ValueError(f"oasis_nodata={oasis_nodata!r}: use 'ignore' (OASIS's don't-care pixels) or 'learn' (nodata is "
+                             "content to paint, e.g. sea labelled nodata)")
+        store_attr('vgg,lambda_feat,lambda_vgg,lambda_kld,lambda_labelmix,oasis_nodata')
         self.has_encoder = gan_model.encoder is not None
         self.segmenting = isinstance(gan_model.critic, OASISDiscriminator)   # the critic segments: OASIS's losses
         self.n_labels = gan_model.n_labels
         cm = gan_model.classmap
-        self.ignore_index = cm.ignore_index if cm is not None else None   # nodata pixels weigh nothing in OASIS's losses
+        # OASIS gives nodata pixels no weight ('ignore'); with 'learn' they are one more class for the critic to recognise
+        self.ignore_index = cm.ignore_index if cm is not None and oasis_nodata == 'ignore' else None
 
     @property
     def gen_terms(self) -> list:

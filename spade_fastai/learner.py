@@ -222,6 +222,7 @@ def spade_learner(dls, # DataLoaders of (SpadeMask, SpadePhoto) batches: `spade_
                   critic:str='multiscale', # 'multiscale': the paper's patch critic; 'oasis': OASIS's segmenting U-Net critic and its losses; 'features': heads on a frozen pretrained ResNet-18
                   critic_weights=None, # critic='features': torchvision's ResNet-18 weights file (resnet18-f37072fd.pth, .pth or .safetensors)
                   lambda_labelmix:float=10., # weight of OASIS's LabelMix consistency loss (critic='oasis'; 0: none)
+                  oasis_nodata:str='ignore', # critic='oasis': 'ignore' nodata pixels (OASIS's don't-care) or 'learn' them as content (e.g. sea labelled nodata)
                   noise_dim:int=0, # OASIS's 3D noise: random channels per image given to the generator with the label map (0: none)
                   decay_pct:float=0.5, # share of training at the end with the learning rates decaying linearly to 0
                   amp:str=None, # mixed precision: 'bf16' or 'fp16' (GPU only)
@@ -256,7 +257,8 @@ def spade_learner(dls, # DataLoaders of (SpadeMask, SpadePhoto) batches: `spade_
     model = SpadeGAN(nets['G'], nets['D'], nets['E'], net_options=nets['net_options'], classmap=classmap,
                      generator_ema=ema_copy(nets['G']) if ema is not None else None)
     augment = DiffAugment(classmap.n_labels, diffaug) if diffaug else None
-    loss = SpadeGANLoss(model, vgg, lambda_feat=lambda_feat, lambda_vgg=lambda_vgg, lambda_kld=lambda_kld, lambda_labelmix=lambda_labelmix)
+    loss = SpadeGANLoss(model, vgg, lambda_feat=lambda_feat, lambda_vgg=lambda_vgg, lambda_kld=lambda_kld, lambda_labelmix=lambda_labelmix,
+                        oasis_nodata=oasis_nodata)
     cbs = L(cbs)
     if adam not in ('torch', 'fastai'): raise ValueError(f"adam={adam!r}; use 'torch' (LeanAdam, torch's Adam maths) or 'fastai' (fastai's Adam)")
     if amp == 'fp16' and _on_cpu(dls):
@@ -332,8 +334,8 @@ def wandb_process(x:SpadeMask, y:SpadePhoto, samples, outs, preds):
 # %% ../nbs/17_learner.ipynb #a0aaea71
 RECIPES = {
     'paper': {},   # Park et al. 2019 exactly: the patch critic, hinge + feature matching (+ VGG), no averaging or augmentation
-    # The measured best on small land-cover chip sets. At the budgets measured so far (bench/RESULTS.md) no option beat the
-    # paper's recipe: EMA was level with it, DiffAugment and CLADE were behind, the OASIS critic far behind. Until one does,
-    # `recommended` is the paper's recipe; it changes only with evidence.
+    # The measured best on small land-cover chip sets. At equal CPU time (nbs/28_real_data.ipynb) and equal GPU time
+    # (bench/RESULTS.md) no option beat the paper's recipe (at equal CPU time CLADE and EMA were level with it, DiffAugment
+    # behind, the OASIS critic far behind). Until one does, `recommended` is the paper's recipe; it changes only with evidence.
     'recommended': {},
 }

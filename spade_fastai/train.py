@@ -93,7 +93,7 @@ RUN_FILES = ('model.safetensors', 'learner.pkl', 'best_model.safetensors', 'loss
              'losses.png', 'results.png', 'batch.png', 'run.json')
 RESUME_KEYS = ('data', 'size', 'ngf', 'ndf', 'use_vae', 'bs', 'lr_g', 'lr_d', 'beta2', 'vgg_weights', 'seed',
                'valid_pct', 'n_sample', 'norm_g', 'augment', 'split_seed', 'ema', 'diffaug', 'critic', 'lambda_labelmix',
-               'noise_dim')
+               'noise_dim', 'oasis_nodata')
 
 def check_train_options(size=None, bs=None, epochs=None, ngf=None, ndf=None, lr_g=None, lr_d=None, beta2=None,
                         n_sample=None, valid_pct=None, num_workers=None, threads=None, eval_every=None,
@@ -210,7 +210,7 @@ def chip_prep(chips) -> dict:
     return {k: v for k, v in dict(remap=s.get('remap'), label_nodata=(s.get('source') or {}).get('label_nodata')).items() if v is not None}
 
 # %% ../nbs/24_train.ipynb #2a6a42a8
-_RECIPE_FLAGS = ('ema', 'diffaug', 'critic', 'lambda_labelmix', 'noise_dim', 'norm_g')
+_RECIPE_FLAGS = ('ema', 'diffaug', 'critic', 'lambda_labelmix', 'noise_dim', 'norm_g', 'oasis_nodata')
 
 def recipe_options(recipe:str, given:dict, defaults:dict) -> dict:
     """The recipe options `spade_train` trains with: `--recipe`'s values (`RECIPES`, in spade_learner's names) for the ones
@@ -268,13 +268,16 @@ def spade_train(
     critic_weights:str=None,  # --critic features: torchvision's ResNet-18 weights file (resnet18-f37072fd.pth)
     lambda_labelmix:float=10., # weight of OASIS's LabelMix loss (--critic oasis; 0 turns it off)
     noise_dim:int=0,          # OASIS's 3D noise channels for the generator (e.g. 64); 0: none
+    oasis_nodata:str='ignore', # --critic oasis: ignore nodata pixels (OASIS's don't-care) or learn them as content (e.g. sea labelled nodata)
     recipe:str='paper',       # paper (the reference model exactly) or recommended (the measured best for small chip sets); options given explicitly win
     dist_timeout:float=1800,  # under torchrun: seconds a process may wait for the others (rank 0's checkpoints, --eval-every)
 ):
     "Train SPADE on a chip folder (or the built-in sample); write weights, learner, results and loss curves to --out."
     given, t0 = dict(locals()), time.time()
     defaults = {k: v.default for k, v in inspect.signature(spade_train).parameters.items()}
-    ema, diffaug, critic, lambda_labelmix, noise_dim, norm_g = recipe_options(recipe, given, defaults).values()
+    ema, diffaug, critic, lambda_labelmix, noise_dim, norm_g, oasis_nodata = recipe_options(recipe, given, defaults).values()
+    if oasis_nodata not in ('ignore', 'learn'):
+        raise ValueError(f"--oasis-nodata {oasis_nodata}: use ignore (OASIS's don't-care pixels) or learn (nodata is content, e.g. the sea)")
     check_nums({'--dist-timeout': (dist_timeout, dict(lo=0, lo_open=True)), '--noise-dim': (noise_dim, dict(lo=0, integer=True)),
                 '--lambda-labelmix': (lambda_labelmix, dict(lo=0))})
     init_distributed(timeout=dist_timeout)   # under torchrun: join the process group; rank 0 alone writes and prints
@@ -305,7 +308,8 @@ def spade_train(
     settings = dict(data=None if data is None else str(Path(data).resolve()), **s, use_vae=use_vae, beta2=beta2,
                     seed=seed, split_seed=split_seed, valid_pct=valid_pct, n_sample=n_sample if data is None else None, norm_g=norm_g,
                     augment=not no_augment, processes=world_size(), scale_lr=scale_lr, ema=ema, diffaug=diffaug,
-                    critic=critic, lambda_labelmix=lambda_labelmix, noise_dim=noise_dim, recipe=recipe)
+                    critic=critic, lambda_labelmix=lambda_labelmix, noise_dim=noise_dim, oasis_nodata=oasis_nodata,
+                    recipe=recipe)
     if resume: check_resume_settings(out, settings)
     say(_describe(data, out, s, len(dls.train_ds) + len(dls.valid_ds)))
     lrs = (s['lr_g'], s['lr_d'])
@@ -329,7 +333,8 @@ def spade_train(
     learn = spade_learner(dls, ngf=s['ngf'], ndf=s['ndf'], use_vae=use_vae, vgg_weights=s['vgg_weights'], beta2=beta2,
                           lr=lrs, amp=amp_from_flag(amp, verbose=main),
                           channels_last=channels_last, seed=seed, norm_G=norm_g, ema=ema, diffaug=diffaug, cbs=cbs,
-                          critic=critic, critic_weights=critic_weights, lambda_labelmix=lambda_labelmix, noise_dim=noise_dim)
+                          critic=critic, critic_weights=critic_weights, lambda_labelmix=lambda_labelmix, noise_dim=noise_dim,
+                          oasis_nodata=oasis_nodata)
     if resume:   # before any training: one clear line
         ck = read_checkpoint(out/'checkpoints'); check_checkpoint_fits(learn, ck)
         if ck['epoch'] >= s['epochs']:
