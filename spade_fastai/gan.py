@@ -19,7 +19,7 @@ from .data import SpadePhoto
 from .layers import one_hot_mask
 
 # %% auto #0
-__all__ = ['SpadeGAN', 'photo01', 'spade_splitter', 'SpadeGANLoss', 'GANStep', 'DiffAugment']
+__all__ = ['OASIS_NODATA', 'SpadeGAN', 'photo01', 'spade_splitter', 'SpadeGANLoss', 'GANStep', 'DiffAugment']
 
 # %% ../nbs/14_gan.ipynb #53f3bfe5
 def _plain(t): return t.as_subclass(Tensor) if isinstance(t, Tensor) else t
@@ -65,6 +65,8 @@ def spade_splitter(model:SpadeGAN) -> list:
     return [g, params(model.critic)]
 
 # %% ../nbs/14_gan.ipynb #3cff73c9
+OASIS_NODATA = ('ignore', 'learn')   # OASIS's don't-care nodata pixels, or nodata learnt as content
+
 class SpadeGANLoss(nn.Module):
     """SPADE's losses as two functions of plain tensors: `g_terms` (hinge + feature matching + VGG + KLD) and `d_terms`
     (hinge); with the segmenting critic (`OASISDiscriminator`) OASIS's class-balanced cross-entropies and LabelMix instead
@@ -72,7 +74,7 @@ class SpadeGANLoss(nn.Module):
     def __init__(self, gan_model:SpadeGAN, vgg:nn.Module=None, lambda_feat:float=10., lambda_vgg:float=10.,
                  lambda_kld:float=0.05, lambda_labelmix:float=10., oasis_nodata:str='ignore'):
         super().__init__()
-        if oasis_nodata not in ('ignore', 'learn'):
+        if oasis_nodata not in OASIS_NODATA:
             raise ValueError(f"oasis_nodata={oasis_nodata!r}: use 'ignore' (OASIS's don't-care pixels) or 'learn' (nodata is "
                              "content to paint, e.g. sea labelled nodata)")
         store_attr('vgg,lambda_feat,lambda_vgg,lambda_kld,lambda_labelmix,oasis_nodata')

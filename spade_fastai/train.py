@@ -14,6 +14,7 @@ from .checks import check_nums, atomic_path, write_text, save_fig, ensure_writab
 with quiet_fastai_import():   # fastai's import-time warnings, about fastai's own code (spade_fastai.checks)
     from fastai.torch_core import set_seed
 from .amp import amp_from_flag
+from .gan import OASIS_NODATA
 from .sample import make_sample, _existing_sample
 from .data import spade_dls
 from .models import latent_grid
@@ -276,7 +277,7 @@ def spade_train(
     given, t0 = dict(locals()), time.time()
     defaults = {k: v.default for k, v in inspect.signature(spade_train).parameters.items()}
     ema, diffaug, critic, lambda_labelmix, noise_dim, norm_g, oasis_nodata = recipe_options(recipe, given, defaults).values()
-    if oasis_nodata not in ('ignore', 'learn'):
+    if oasis_nodata not in OASIS_NODATA:   # (before anything is written; spade_learner would refuse it late)
         raise ValueError(f"--oasis-nodata {oasis_nodata}: use ignore (OASIS's don't-care pixels) or learn (nodata is content, e.g. the sea)")
     check_nums({'--dist-timeout': (dist_timeout, dict(lo=0, lo_open=True)), '--noise-dim': (noise_dim, dict(lo=0, integer=True)),
                 '--lambda-labelmix': (lambda_labelmix, dict(lo=0))})
