@@ -202,7 +202,7 @@ def pictures(a):
     cols = ['label', 'real'] + list(a.recipes)
     fakes = {}
     for r, f in models.items():
-        g, _, _ = load_model(f)
+        g = gan if r == a.recipes[0] else load_model(f)[0]   # (the first is loaded above, for its class map and split)
         fakes[r] = ((generate(g, masks, seed=0) + 1) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
     fig, axs = plt.subplots(len(idx), len(cols), figsize=(1.2 * len(cols), 1.25 * len(idx)))
     for i in range(len(idx)):
